@@ -1,0 +1,194 @@
+"""The hash plug-in interface: typed hash values and the small surface every algorithm provides.
+
+An algorithm is identified by a constant ``name`` and an integer ``version`` that
+are stored with every hash; neither is derived from a class name, so renaming a
+class never orphans stored hashes. Optional capabilities (quality, dihedral
+variants) are declared as class attributes on the base, never discovered with
+``hasattr``.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from mediamatch.errors import CapabilityNotSupported, InvalidHash
+from mediamatch.model import RGBPixels as RGBPixels
+
+
+class MediaKind(enum.Enum):
+    """What an algorithm hashes."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    FILE = "file"
+
+
+class Dihedral(enum.Enum):
+    """The eight rotations and reflections of a rectangle, named as Meta's PDQ reference names them."""
+
+    ORIGINAL = "original"
+    ROTATE_90 = "rotate90"
+    ROTATE_180 = "rotate180"
+    ROTATE_270 = "rotate270"
+    FLIP_X = "flipx"
+    FLIP_Y = "flipy"
+    FLIP_PLUS_1 = "flipplus1"
+    FLIP_MINUS_1 = "flipminus1"
+
+    def apply(self, pixels: RGBPixels) -> RGBPixels:
+        """The same transform applied to an image array (for tests and query-side variants).
+
+        Rotations are counter-clockwise; ``FLIP_X`` mirrors top to bottom (across the
+        x axis), ``FLIP_Y`` left to right, ``FLIP_PLUS_1`` is the transpose and
+        ``FLIP_MINUS_1`` the anti-transpose, matching the reference's test images.
+        """
+        turned = _DIHEDRAL_TRANSFORMS[self](pixels)
+        return np.ascontiguousarray(turned)
+
+
+_DIHEDRAL_TRANSFORMS: dict[Dihedral, Callable[[RGBPixels], RGBPixels]] = {
+    Dihedral.ORIGINAL: lambda a: a,
+    Dihedral.ROTATE_90: lambda a: np.rot90(a, 1),
+    Dihedral.ROTATE_180: lambda a: np.rot90(a, 2),
+    Dihedral.ROTATE_270: lambda a: np.rot90(a, -1),
+    Dihedral.FLIP_X: np.flipud,
+    Dihedral.FLIP_Y: np.fliplr,
+    Dihedral.FLIP_PLUS_1: lambda a: a.transpose(1, 0, 2),
+    Dihedral.FLIP_MINUS_1: lambda a: np.rot90(a, 2).transpose(1, 0, 2),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HashValue:
+    """A hash that knows what produced it: algorithm name, algorithm version and raw bytes.
+
+    Two values are equal only when all three are equal. The canonical text form
+    belongs to the algorithm (``HashAlgorithm.format``); ``registry.format``
+    prefixes it with the algorithm name for a self-describing string.
+    """
+
+    algorithm: str
+    version: int
+    data: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, bytes):
+            raise InvalidHash(f"hash data must be bytes, not {type(self.data).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class HashResult:
+    """A computed hash and, for algorithms that define it, its quality from 0 (useless) to 100."""
+
+    value: HashValue
+    quality: int | None = None
+
+
+class HashAlgorithm(ABC):
+    """The required surface of every hash type.
+
+    Implementations guarantee: ``parse(format(v)) == v`` for every value they
+    produce; ``distance`` is a non-negative integer in ``distance_unit``, zero for
+    equal values and symmetric; a pair matches when ``distance <= threshold``
+    (inclusive).
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    media_kind: ClassVar[MediaKind]
+    distance_unit: ClassVar[str]
+    default_threshold: ClassVar[int]
+    has_quality: ClassVar[bool] = False
+    has_dihedral: ClassVar[bool] = False
+
+    def __init__(self, *, threshold: int | None = None, min_quality: int = 0) -> None:
+        self.threshold = self.default_threshold if threshold is None else threshold
+        self.min_quality = min_quality
+
+    @abstractmethod
+    def parse(self, text: str) -> HashValue:
+        """Parse the algorithm's text form, normalising case and surrounding space, or raise InvalidHash."""
+
+    @abstractmethod
+    def format(self, value: HashValue) -> str:
+        """The one canonical text form of ``value``."""
+
+    @abstractmethod
+    def distance(self, a: HashValue, b: HashValue) -> int:
+        """Distance between two values of this algorithm, in ``distance_unit``."""
+
+    @abstractmethod
+    def examples(self) -> Sequence[str]:
+        """Canonical texts of a few valid hashes, for documentation and contract tests."""
+
+    def is_match(self, a: HashValue, b: HashValue, threshold: int | None = None) -> bool:
+        """True when ``distance(a, b) <= threshold`` (the configured threshold by default)."""
+        limit = self.threshold if threshold is None else threshold
+        return self.distance(a, b) <= limit
+
+    def is_usable(self, result: HashResult) -> bool:
+        """True when the result's quality (if the algorithm has one) reaches ``min_quality``."""
+        return result.quality is None or result.quality >= self.min_quality
+
+    def own(self, value: HashValue) -> HashValue:
+        """Return ``value`` after checking that it belongs to this algorithm and version."""
+        if value.algorithm != self.name or value.version != self.version:
+            raise InvalidHash(f"{value.algorithm} v{value.version} hash given to {self.name} v{self.version}")
+        return value
+
+
+class ImageHashAlgorithm(HashAlgorithm):
+    """An algorithm that hashes decoded RGB pixels (decoding is the media layer's job)."""
+
+    media_kind: ClassVar[MediaKind] = MediaKind.IMAGE
+
+    @abstractmethod
+    def hash_pixels(self, pixels: RGBPixels) -> HashResult:
+        """Hash a C-contiguous ``(height, width, 3)`` uint8 RGB array."""
+
+    def hash_dihedral(self, pixels: RGBPixels) -> Mapping[Dihedral, HashResult]:
+        """Hashes of all eight rotations and reflections; only where ``has_dihedral`` is declared."""
+        raise CapabilityNotSupported(f"{self.name} does not compute dihedral variants")
+
+
+class BitStringAlgorithm(HashAlgorithm):
+    """Fixed-length bit strings written as lowercase hex and compared by Hamming distance (bits)."""
+
+    hash_bits: ClassVar[int]
+    distance_unit: ClassVar[str] = "bits"
+
+    @property
+    def hash_bytes(self) -> int:
+        return self.hash_bits // 8
+
+    def from_bytes(self, data: bytes) -> HashValue:
+        """Wrap raw bytes, checking their length."""
+        if len(data) != self.hash_bytes:
+            raise InvalidHash(f"{self.name} hashes are {self.hash_bytes} bytes, got {len(data)}")
+        return HashValue(self.name, self.version, bytes(data))
+
+    def parse(self, text: str) -> HashValue:
+        cleaned = text.strip().lower()
+        if len(cleaned) != 2 * self.hash_bytes:
+            raise InvalidHash(
+                f"{self.name} hash must be {2 * self.hash_bytes} hex digits, got {len(cleaned)}"
+            )
+        try:
+            data = bytes.fromhex(cleaned)
+        except ValueError:
+            raise InvalidHash(f"{self.name} hash is not hexadecimal: {text[:80]!r}") from None
+        return self.from_bytes(data)
+
+    def format(self, value: HashValue) -> str:
+        return self.own(value).data.hex()
+
+    def distance(self, a: HashValue, b: HashValue) -> int:
+        left = int.from_bytes(self.own(a).data, "big")
+        right = int.from_bytes(self.own(b).data, "big")
+        return (left ^ right).bit_count()

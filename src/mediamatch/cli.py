@@ -1,0 +1,143 @@
+"""The ``mediamatch`` command line: thin adapters over the engine.
+
+Exit codes: 0 success (for ``compare``: the pair matches); 1 some files failed to
+hash (for ``compare``: no match); 2 bad usage or an input that cannot be used.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult, default_registry
+from mediamatch.engine import FileHasher, FileHashes, HashMode
+from mediamatch.engine.records import csv_header, file_hashes_to_dict, file_hashes_to_row
+from mediamatch.errors import MediamatchError
+from mediamatch.media import DecodeOptions
+
+EXIT_ITEM_FAILED = 1
+EXIT_NO_MATCH = 1
+EXIT_UNUSABLE_INPUT = 2
+
+app = typer.Typer(
+    name="mediamatch",
+    help="Perceptual hashing and matching of images.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+class OutputFormat(enum.Enum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    TEXT = "text"
+
+
+AlgorithmOption = Annotated[
+    str, typer.Option("--algorithm", "-a", help="Algorithm name, or several separated by commas.")
+]
+ModeOption = Annotated[HashMode, typer.Option("--mode", help="exact: bit-exact; fast: reduced-scale decode.")]
+NoExifOption = Annotated[bool, typer.Option("--no-exif-orientation", help="Ignore EXIF orientation.")]
+
+
+def _algorithms(registry: AlgorithmRegistry, spec: str) -> list[HashAlgorithm]:
+    names = [name.strip().lower() for name in spec.split(",") if name.strip()]
+    return [registry.get(name) for name in dict.fromkeys(names)]
+
+
+def _text_line(record: FileHashes, registry: AlgorithmRegistry) -> str:
+    if record.error is not None:
+        return f"ERROR {record.error.kind}: {record.error.message}  {record.path}"
+    fields = [
+        f"{registry.get(name).format(result.value)} {'-' if result.quality is None else result.quality}"
+        for name, result in record.results.items()
+    ]
+    return f"{'  '.join(fields)}  {record.path}"
+
+
+@app.command("hash")
+def hash_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).")],
+    algorithm: AlgorithmOption = "pdq",
+    mode: ModeOption = HashMode.EXACT,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSONL,
+    no_exif_orientation: NoExifOption = False,
+) -> None:
+    """Hash every file under PATHS: one record per file; failed files get an error record."""
+    registry = default_registry()
+    algorithms = _algorithms(registry, algorithm)
+    options = DecodeOptions(apply_exif_orientation=not no_exif_orientation)
+    hasher = FileHasher(algorithms, mode=mode, decode_options=options)
+    names = [a.name for a in algorithms]
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    if output_format is OutputFormat.CSV:
+        writer.writerow(csv_header(names))
+    failed = total = 0
+    for record in hasher.hash_paths(paths):
+        total += 1
+        failed += record.error is not None
+        if output_format is OutputFormat.JSONL:
+            typer.echo(json.dumps(file_hashes_to_dict(record, registry)))
+        elif output_format is OutputFormat.CSV:
+            writer.writerow(file_hashes_to_row(record, names, registry))
+        else:
+            typer.echo(_text_line(record, registry))
+    if failed:
+        typer.echo(f"mediamatch: {failed} of {total} files could not be hashed", err=True)
+        raise typer.Exit(EXIT_ITEM_FAILED)
+
+
+def _hash_operand(operand: str, hasher: FileHasher, registry: AlgorithmRegistry, name: str) -> HashResult:
+    """A compare operand is a file path or a self-describing hash text such as ``pdq:<hex>``."""
+    if Path(operand).exists():
+        record = hasher.hash_file(operand)
+        if record.error is not None:
+            raise MediamatchError(f"{operand}: {record.error.kind}: {record.error.message}")
+        return record.results[name]
+    value = registry.parse(operand)
+    registry.get(name).own(value)
+    return HashResult(value)
+
+
+@app.command("compare")
+def compare_command(
+    first: Annotated[str, typer.Argument(metavar="A", help="Image file or hash text like pdq:<hex>.")],
+    second: Annotated[str, typer.Argument(metavar="B", help="Image file or hash text like pdq:<hex>.")],
+    algorithm: Annotated[str, typer.Option("--algorithm", "-a")] = "pdq",
+    threshold: Annotated[int | None, typer.Option(help="Inclusive; default: the algorithm's.")] = None,
+    mode: ModeOption = HashMode.EXACT,
+    no_exif_orientation: NoExifOption = False,
+) -> None:
+    """Print the distance between A and B and whether they match (exit 0 match, 1 no match)."""
+    registry = default_registry()
+    chosen = registry.get(algorithm.strip().lower())
+    options = DecodeOptions(apply_exif_orientation=not no_exif_orientation)
+    hasher = FileHasher([chosen], mode=mode, decode_options=options)
+    results = [_hash_operand(op, hasher, registry, chosen.name) for op in (first, second)]
+    limit = chosen.threshold if threshold is None else threshold
+    distance = chosen.distance(results[0].value, results[1].value)
+    verdict = "match" if distance <= limit else "no match"
+    typer.echo(
+        f"{chosen.name} distance {distance} {chosen.distance_unit} (threshold {limit}, inclusive): {verdict}"
+    )
+    for label, result in zip(("A", "B"), results, strict=True):
+        if not chosen.is_usable(result):
+            typer.echo(f"warning: {label} quality {result.quality} is below {chosen.min_quality}", err=True)
+    if distance > limit:
+        raise typer.Exit(EXIT_NO_MATCH)
+
+
+def main() -> None:
+    """Console entry point: domain errors become one line on stderr and exit status 2."""
+    try:
+        app()
+    except MediamatchError as error:
+        typer.echo(f"mediamatch: error: {error}", err=True)
+        sys.exit(EXIT_UNUSABLE_INPUT)

@@ -1,0 +1,112 @@
+"""Hashing files: walk paths, decode each image once, run every requested algorithm on it.
+
+Batch contract: ``FileHasher.hash_paths`` yields exactly one ``FileHashes`` per
+file found (and one per path that does not exist), in a stable order. A file that
+cannot be read or decoded yields a record with ``error`` set; the walk goes on.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mediamatch.algorithms import HashAlgorithm, HashResult, ImageHashAlgorithm
+from mediamatch.errors import MediamatchError, UnknownAlgorithm
+from mediamatch.media import DecodedImage, DecodeOptions, decode_image
+from mediamatch.media.sniff import MediaType
+
+FAST_MODE_SHORT_SIDE = 256
+"""Fast mode decodes so that the image's shorter side keeps at least this many pixels."""
+
+
+class HashMode(enum.Enum):
+    """``exact``: full-resolution decode, bit-exact with reference implementations.
+    ``fast``: reduced-scale decode (DCT-domain for JPEG) before hashing; a few bits may differ.
+    """
+
+    EXACT = "exact"
+    FAST = "fast"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    """Why one item failed: the domain exception's class name and its message."""
+
+    kind: str
+    message: str
+
+    @classmethod
+    def from_exception(cls, error: Exception) -> ItemError:
+        return cls(type(error).__name__, str(error) or type(error).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FileHashes:
+    """The outcome for one file: hashes by algorithm name, or an error."""
+
+    path: str
+    results: dict[str, HashResult] = field(default_factory=dict)
+    media_type: MediaType | None = None
+    size: tuple[int, int] | None = None
+    error: ItemError | None = None
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Files named directly, then files under folders (recursively, sorted, symlinked folders not followed).
+
+    A path that does not exist is yielded as is, so the caller can report it.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for folder, subfolders, files in os.walk(path):
+                subfolders.sort()
+                for name in sorted(files):
+                    yield Path(folder) / name
+        else:
+            yield path
+
+
+class FileHasher:
+    """Decode once, hash with each configured algorithm. Reusable and stateless between files."""
+
+    def __init__(
+        self,
+        algorithms: Sequence[HashAlgorithm],
+        *,
+        mode: HashMode = HashMode.EXACT,
+        decode_options: DecodeOptions | None = None,
+    ) -> None:
+        if not algorithms:
+            raise UnknownAlgorithm("at least one algorithm is required")
+        self.image_algorithms = [a for a in algorithms if isinstance(a, ImageHashAlgorithm)]
+        unsupported = [a.name for a in algorithms if not isinstance(a, ImageHashAlgorithm)]
+        if unsupported:
+            raise UnknownAlgorithm(f"cannot hash files with {', '.join(unsupported)} yet")
+        options = decode_options or DecodeOptions()
+        if mode is HashMode.FAST:
+            options = DecodeOptions(
+                max_bytes=options.max_bytes,
+                max_pixels=options.max_pixels,
+                apply_exif_orientation=options.apply_exif_orientation,
+                reduce_to=FAST_MODE_SHORT_SIDE,
+            )
+        self.decode_options = options
+
+    def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
+        return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
+
+    def hash_file(self, path: str | os.PathLike[str]) -> FileHashes:
+        """Hash one file; domain and I/O errors become an error record, never an exception."""
+        try:
+            image = decode_image(path, self.decode_options)
+        except (MediamatchError, OSError) as error:
+            return FileHashes(str(path), error=ItemError.from_exception(error))
+        return FileHashes(str(path), self.hash_decoded(image), image.media_type, image.source_size)
+
+    def hash_paths(self, paths: Iterable[str | os.PathLike[str]]) -> Iterator[FileHashes]:
+        for path in iter_files(paths):
+            yield self.hash_file(path)

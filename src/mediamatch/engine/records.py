@@ -1,0 +1,49 @@
+"""Plain-data views of hashing outcomes, shared by every output format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mediamatch.algorithms import AlgorithmRegistry
+from mediamatch.engine.hashing import FileHashes
+
+
+def file_hashes_to_dict(record: FileHashes, registry: AlgorithmRegistry) -> dict[str, Any]:
+    """JSON-ready dict: path, media type, width/height, hashes by algorithm (or the error)."""
+    out: dict[str, Any] = {"path": record.path}
+    if record.error is not None:
+        out["error"] = {"kind": record.error.kind, "message": record.error.message}
+        return out
+    out["media_type"] = record.media_type.value.lower() if record.media_type else None
+    out["width"], out["height"] = record.size or (None, None)
+    out["hashes"] = {
+        name: {"hash": registry.get(name).format(result.value), "quality": result.quality}
+        for name, result in record.results.items()
+    }
+    return out
+
+
+def file_hashes_to_row(record: FileHashes, algorithms: list[str], registry: AlgorithmRegistry) -> list[str]:
+    """CSV row: path, media_type, width, height, then ``hash, quality`` per algorithm, then error."""
+    data = file_hashes_to_dict(record, registry)
+    hashes = data.get("hashes", {})
+    row = [
+        record.path,
+        data.get("media_type") or "",
+        str(data.get("width") or ""),
+        str(data.get("height") or ""),
+    ]
+    for name in algorithms:
+        entry = hashes.get(name, {})
+        quality = entry.get("quality")
+        row += [entry.get("hash", ""), "" if quality is None else str(quality)]
+    error = data.get("error")
+    row += [error["kind"], error["message"]] if error else ["", ""]
+    return row
+
+
+def csv_header(algorithms: list[str]) -> list[str]:
+    columns = ["path", "media_type", "width", "height"]
+    for name in algorithms:
+        columns += [name, f"{name}_quality"]
+    return [*columns, "error_kind", "error"]

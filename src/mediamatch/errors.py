@@ -1,0 +1,48 @@
+"""Domain exceptions raised by the core.
+
+Front ends translate these once: the CLI's ``main()`` maps them to messages and
+exit codes, the service (later) to HTTP statuses. Code below the front ends
+never prints, exits or builds HTTP responses.
+"""
+
+from __future__ import annotations
+
+
+class MediamatchError(Exception):
+    """Base of every error mediamatch raises on purpose."""
+
+
+class MediaError(MediamatchError):
+    """The input media cannot be turned into pixels."""
+
+
+class UnsupportedMedia(MediaError):
+    """The bytes are not a media type we decode (sniffed from magic bytes, not the name)."""
+
+
+class CorruptMedia(MediaError):
+    """The bytes claim a supported type but are empty, truncated or malformed."""
+
+
+class ImageTooLarge(MediaError):
+    """The input exceeds a configured byte or pixel limit; checked before a full decode."""
+
+
+class InvalidHash(MediamatchError):
+    """A hash text or value is malformed for its algorithm."""
+
+
+class UnknownAlgorithm(MediamatchError):
+    """No algorithm with this name is registered."""
+
+
+class DuplicateAlgorithm(MediamatchError):
+    """Two plug-ins tried to register the same algorithm name."""
+
+
+class CapabilityNotSupported(MediamatchError):
+    """The algorithm does not declare the optional capability that was asked for."""
+
+
+class LowQuality(MediamatchError):
+    """The media is too flat or too small for a hash that can be trusted for matching."""

@@ -1,0 +1,175 @@
+"""Decoding images from hostile input into normalised RGB arrays.
+
+Guarantees to callers of ``decode_image``:
+
+* the type is sniffed from magic bytes and only that format's decoder runs;
+* the byte limit is checked before the data is read (for paths) or parsed, and
+  the pixel limit is checked from the header before the pixels are decoded;
+* every failure is one of ``UnsupportedMedia``, ``CorruptMedia`` or
+  ``ImageTooLarge``; nothing else escapes for bad input;
+* the result is a C-contiguous ``(height, width, 3)`` uint8 RGB array. Modes are
+  converted as Meta's PDQ test images expect (Pillow's RGB conversion, alpha
+  dropped); 16-bit and 32-bit greyscale are scaled to 8 bits rather than clipped;
+* EXIF orientation is applied unless switched off.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pillow_heif
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from mediamatch.errors import CorruptMedia, ImageTooLarge, UnsupportedMedia
+from mediamatch.media.sniff import SNIFF_BYTES, MediaType, sniff
+from mediamatch.model import RGBPixels
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 100_000_000
+
+pillow_heif.register_heif_opener()
+
+# Pillow's own decompression-bomb check warns through the global warnings filters;
+# we check limits ourselves, so silence it, and serialise that filter change.
+_OPEN_LOCK = threading.Lock()
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError)
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
+
+Source = bytes | str | os.PathLike[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeOptions:
+    """Limits and choices for one decode.
+
+    ``reduce_to``: when set, decode at a reduced scale whose shorter side stays at
+    least this many pixels (DCT-domain scaling for JPEG, a box reduction for the
+    others). Used by fast hashing modes; exact modes leave it unset.
+    """
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    apply_exif_orientation: bool = True
+    reduce_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedImage:
+    """Decoded pixels plus what the header said: type and full-resolution size (width, height)."""
+
+    pixels: RGBPixels
+    media_type: MediaType
+    source_size: tuple[int, int]
+
+
+def read_limited(source: Source, max_bytes: int) -> bytes:
+    """The bytes of ``source``, refusing anything over ``max_bytes`` before reading it."""
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        if path.stat().st_size > max_bytes:
+            raise ImageTooLarge(f"{path.stat().st_size} bytes exceeds the limit of {max_bytes}")
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ImageTooLarge(f"{len(data)} bytes exceeds the limit of {max_bytes}")
+    return data
+
+
+def _open(data: bytes, media_type: MediaType) -> Image.Image:
+    try:
+        with _OPEN_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=[media_type.value])
+    except Image.DecompressionBombError as error:
+        raise ImageTooLarge(str(error)) from None
+    except UnidentifiedImageError:
+        raise CorruptMedia(f"not a readable {media_type.value} file") from None
+    except _DECODE_ERRORS as error:
+        raise CorruptMedia(f"cannot read {media_type.value} header: {error}") from None
+
+
+def _check_size(image: Image.Image, options: DecodeOptions) -> None:
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise CorruptMedia(f"image has no pixels ({width}x{height})")
+    if width * height > options.max_pixels:
+        raise ImageTooLarge(f"{width}x{height} pixels exceeds the limit of {options.max_pixels}")
+
+
+def _load(image: Image.Image, options: DecodeOptions) -> Image.Image:
+    if options.reduce_to is not None and image.format == "JPEG":
+        image.draft(None, (options.reduce_to, options.reduce_to))
+    try:
+        with _OPEN_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image.load()
+    except Image.DecompressionBombError as error:
+        raise ImageTooLarge(str(error)) from None
+    except _DECODE_ERRORS as error:
+        raise CorruptMedia(f"cannot decode {image.format}: {error}") from None
+    return image
+
+
+def _orient(image: Image.Image, options: DecodeOptions) -> Image.Image:
+    if not options.apply_exif_orientation:
+        return image
+    try:
+        return ImageOps.exif_transpose(image)
+    except _DECODE_ERRORS:
+        return image  # a damaged EXIF block is no reason to refuse the pixels
+
+
+def _greyscale_to_rgb(image: Image.Image) -> RGBPixels:
+    values = np.asarray(image)
+    if image.mode in _SIXTEEN_BIT_MODES or (image.mode == "I" and values.max(initial=0) > 255):
+        values = values.astype(np.uint32) >> 8
+    grey = np.clip(values, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
+
+
+def to_rgb_array(image: Image.Image) -> RGBPixels:
+    """Convert any Pillow mode to a C-contiguous RGB uint8 array."""
+    if image.mode in _SIXTEEN_BIT_MODES or image.mode in ("I", "F"):
+        return _greyscale_to_rgb(image)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return np.ascontiguousarray(np.asarray(rgb), dtype=np.uint8)
+
+
+def _reduce(pixels: RGBPixels, reduce_to: int | None) -> RGBPixels:
+    if reduce_to is None:
+        return pixels
+    factor = min(pixels.shape[0], pixels.shape[1]) // reduce_to
+    if factor < 2:
+        return pixels
+    reduced = Image.fromarray(pixels).reduce(factor)
+    return np.ascontiguousarray(np.asarray(reduced), dtype=np.uint8)
+
+
+def decode_image(source: Source, options: DecodeOptions | None = None) -> DecodedImage:
+    """Decode ``source`` (bytes or a path) to RGB pixels within ``options``' limits."""
+    options = options or DecodeOptions()
+    data = read_limited(source, options.max_bytes)
+    if not data:
+        raise CorruptMedia("empty input (0 bytes)")
+    media_type = sniff(data[:SNIFF_BYTES])
+    if media_type is None:
+        raise UnsupportedMedia("not a supported image type (JPEG, PNG, GIF, BMP, TIFF, WebP, HEIF)")
+    image = _open(data, media_type)
+    _check_size(image, options)
+    source_size = image.size
+    image = _orient(_load(image, options), options)
+    try:
+        pixels = to_rgb_array(image)
+    except _DECODE_ERRORS as error:
+        raise CorruptMedia(f"cannot convert {image.mode} pixels: {error}") from None
+    finally:
+        image.close()
+    return DecodedImage(_reduce(pixels, options.reduce_to), media_type, source_size)
