@@ -15,16 +15,18 @@ Guarantees to callers of ``decode_image``:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from mediamatch.errors import CorruptMedia, ImageTooLarge, UnsupportedMedia
 from mediamatch.media.sniff import SNIFF_BYTES, MediaType, sniff
@@ -35,10 +37,21 @@ DEFAULT_MAX_PIXELS = 100_000_000
 
 pillow_heif.register_heif_opener()
 
-# Pillow's own decompression-bomb check warns through the global warnings filters;
-# we check limits ourselves, so silence it, and serialise that filter change.
-_OPEN_LOCK = threading.Lock()
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError)
+# Header parsing (open, EXIF) warns through the global warnings filters, for example
+# Pillow's decompression-bomb check, whose limit we apply ourselves. Those steps are
+# cheap, so they run with warnings silenced under one lock (the filters are global).
+# The full decode runs unlocked; a warning escalated to an error there is corruption.
+_HEADER_LOCK = threading.Lock()
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError, Warning)
+_ORIENTATION_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
 
 Source = bytes | str | os.PathLike[str]
@@ -48,9 +61,12 @@ Source = bytes | str | os.PathLike[str]
 class DecodeOptions:
     """Limits and choices for one decode.
 
-    ``reduce_to``: when set, decode at a reduced scale whose shorter side stays at
-    least this many pixels (DCT-domain scaling for JPEG, a box reduction for the
-    others). Used by fast hashing modes; exact modes leave it unset.
+    ``reduce_to``: when set, JPEGs are decoded at a reduced scale (DCT-domain
+    scaling by 1/2, 1/4 or 1/8) whose shorter side stays at least this many pixels.
+    Other formats are shrunk by an integer box factor after decoding, and only while
+    the shorter side stays at least twice ``reduce_to``: their decode dominates the
+    cost, so a gentler shrink loses little speed and keeps hashes closer to exact.
+    Used by fast hashing modes; exact modes leave it unset.
     """
 
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -83,10 +99,16 @@ def read_limited(source: Source, max_bytes: int) -> bytes:
     return data
 
 
+@contextlib.contextmanager
+def _quiet_header_work() -> Iterator[None]:
+    with _HEADER_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _open(data: bytes, media_type: MediaType) -> Image.Image:
     try:
-        with _OPEN_LOCK, warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _quiet_header_work():
             return Image.open(io.BytesIO(data), formats=[media_type.value])
     except Image.DecompressionBombError as error:
         raise ImageTooLarge(str(error)) from None
@@ -108,11 +130,7 @@ def _load(image: Image.Image, options: DecodeOptions) -> Image.Image:
     if options.reduce_to is not None and image.format == "JPEG":
         image.draft(None, (options.reduce_to, options.reduce_to))
     try:
-        with _OPEN_LOCK, warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image.load()
-    except Image.DecompressionBombError as error:
-        raise ImageTooLarge(str(error)) from None
+        image.load()
     except _DECODE_ERRORS as error:
         raise CorruptMedia(f"cannot decode {image.format}: {error}") from None
     return image
@@ -122,9 +140,12 @@ def _orient(image: Image.Image, options: DecodeOptions) -> Image.Image:
     if not options.apply_exif_orientation:
         return image
     try:
-        return ImageOps.exif_transpose(image)
+        with _quiet_header_work():
+            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     except _DECODE_ERRORS:
         return image  # a damaged EXIF block is no reason to refuse the pixels
+    method = _ORIENTATION_TRANSPOSES.get(orientation)
+    return image if method is None else image.transpose(method)
 
 
 def _greyscale_to_rgb(image: Image.Image) -> RGBPixels:
@@ -143,10 +164,10 @@ def to_rgb_array(image: Image.Image) -> RGBPixels:
     return np.ascontiguousarray(np.asarray(rgb), dtype=np.uint8)
 
 
-def _reduce(pixels: RGBPixels, reduce_to: int | None) -> RGBPixels:
-    if reduce_to is None:
+def _shrink(pixels: RGBPixels, media_type: MediaType, reduce_to: int | None) -> RGBPixels:
+    if reduce_to is None or media_type is MediaType.JPEG:
         return pixels
-    factor = min(pixels.shape[0], pixels.shape[1]) // reduce_to
+    factor = min(pixels.shape[0], pixels.shape[1]) // (2 * reduce_to)
     if factor < 2:
         return pixels
     reduced = Image.fromarray(pixels).reduce(factor)
@@ -172,4 +193,4 @@ def decode_image(source: Source, options: DecodeOptions | None = None) -> Decode
         raise CorruptMedia(f"cannot convert {image.mode} pixels: {error}") from None
     finally:
         image.close()
-    return DecodedImage(_reduce(pixels, options.reduce_to), media_type, source_size)
+    return DecodedImage(_shrink(pixels, media_type, options.reduce_to), media_type, source_size)

@@ -1,0 +1,9 @@
+"""Public test helpers: the algorithm contract suite and generated images.
+
+Importing this package needs pytest (the ``dev`` extra); the runtime never imports it.
+"""
+
+from mediamatch.testing.contract import ImageAlgorithmContract
+from mediamatch.testing.images import SMALL_EDITS, encode, flat_image, synthetic_photo
+
+__all__ = ["SMALL_EDITS", "ImageAlgorithmContract", "encode", "flat_image", "synthetic_photo"]

@@ -1,0 +1,110 @@
+"""The contract every image hash algorithm passes; plug-in authors run it on theirs.
+
+Usage in a test module::
+
+    from mediamatch.testing import ImageAlgorithmContract
+
+    class TestMyHash(ImageAlgorithmContract):
+        @pytest.fixture
+        def algorithm(self) -> ImageHashAlgorithm:
+            return MyHash()
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+
+import pytest
+
+from mediamatch.algorithms import Dihedral, HashValue, ImageHashAlgorithm
+from mediamatch.errors import CapabilityNotSupported, InvalidHash
+from mediamatch.testing.images import SMALL_EDITS, flat_image, synthetic_photo
+
+PHOTO_SEEDS = tuple(range(6))
+
+
+class ImageAlgorithmContract:
+    """Round trip, distances, robustness, separation, quality and dihedral behaviour."""
+
+    @pytest.fixture
+    def algorithm(self) -> ImageHashAlgorithm:
+        raise NotImplementedError("subclasses provide the algorithm under test")
+
+    def test_identity_is_a_stored_constant(self, algorithm: ImageHashAlgorithm) -> None:
+        assert re.fullmatch(r"[a-z][a-z0-9_-]*", algorithm.name)
+        assert isinstance(algorithm.version, int) and algorithm.version >= 1
+        assert algorithm.distance_unit
+        assert algorithm.threshold >= 0
+
+    def test_examples_round_trip(self, algorithm: ImageHashAlgorithm) -> None:
+        assert algorithm.examples()
+        for text in algorithm.examples():
+            value = algorithm.parse(text)
+            assert algorithm.format(value) == text
+            assert algorithm.parse(f"  {text}\n") == value
+
+    @pytest.mark.parametrize("bad", ["", "not a hash", "#"])
+    def test_malformed_text_is_refused(self, algorithm: ImageHashAlgorithm, bad: str) -> None:
+        with pytest.raises(InvalidHash):
+            algorithm.parse(bad)
+
+    def test_truncated_text_is_refused(self, algorithm: ImageHashAlgorithm) -> None:
+        with pytest.raises(InvalidHash):
+            algorithm.parse(algorithm.examples()[0][:-4])
+
+    def test_value_of_another_algorithm_is_refused(self, algorithm: ImageHashAlgorithm) -> None:
+        value = algorithm.parse(algorithm.examples()[0])
+        foreign = HashValue(algorithm.name + "-other", value.version, value.data)
+        with pytest.raises(InvalidHash):
+            algorithm.distance(value, foreign)
+
+    def test_computed_hashes_round_trip_and_are_deterministic(self, algorithm: ImageHashAlgorithm) -> None:
+        for seed in PHOTO_SEEDS:
+            pixels = synthetic_photo(seed)
+            result = algorithm.hash_pixels(pixels)
+            assert result.value == algorithm.hash_pixels(pixels.copy()).value
+            assert algorithm.parse(algorithm.format(result.value)) == result.value
+
+    def test_distance_is_zero_to_self_and_symmetric(self, algorithm: ImageHashAlgorithm) -> None:
+        first = algorithm.hash_pixels(synthetic_photo(1)).value
+        second = algorithm.hash_pixels(synthetic_photo(2)).value
+        assert algorithm.distance(first, first) == 0
+        assert algorithm.distance(first, second) == algorithm.distance(second, first) > 0
+
+    @pytest.mark.parametrize("edit_name", sorted(SMALL_EDITS))
+    def test_small_edits_stay_within_threshold(self, algorithm: ImageHashAlgorithm, edit_name: str) -> None:
+        edit = SMALL_EDITS[edit_name]
+        for seed in PHOTO_SEEDS:
+            original = synthetic_photo(seed)
+            before = algorithm.hash_pixels(original).value
+            after = algorithm.hash_pixels(edit(original)).value
+            assert algorithm.is_match(before, after), (seed, algorithm.distance(before, after))
+
+    def test_different_images_stay_beyond_threshold(self, algorithm: ImageHashAlgorithm) -> None:
+        values = [algorithm.hash_pixels(synthetic_photo(seed)).value for seed in PHOTO_SEEDS]
+        for first, second in combinations(values, 2):
+            assert not algorithm.is_match(first, second), algorithm.distance(first, second)
+
+    def test_quality_separates_flat_from_textured(self, algorithm: ImageHashAlgorithm) -> None:
+        if not algorithm.has_quality:
+            assert algorithm.hash_pixels(synthetic_photo(0)).quality is None
+            return
+        flat = algorithm.hash_pixels(flat_image())
+        textured = algorithm.hash_pixels(synthetic_photo(0))
+        assert flat.quality is not None and textured.quality is not None
+        assert 0 <= flat.quality < algorithm.min_quality <= textured.quality <= 100
+        assert not algorithm.is_usable(flat) and algorithm.is_usable(textured)
+
+    def test_dihedral_variants_match_transformed_images(self, algorithm: ImageHashAlgorithm) -> None:
+        pixels = synthetic_photo(3)
+        if not algorithm.has_dihedral:
+            with pytest.raises(CapabilityNotSupported):
+                algorithm.hash_dihedral(pixels)
+            return
+        variants = algorithm.hash_dihedral(pixels)
+        assert set(variants) == set(Dihedral)
+        assert variants[Dihedral.ORIGINAL].value == algorithm.hash_pixels(pixels).value
+        for variant, result in variants.items():
+            direct = algorithm.hash_pixels(variant.apply(pixels)).value
+            assert algorithm.is_match(result.value, direct), variant
