@@ -30,7 +30,8 @@ def test_lossless_formats_decode_to_the_exact_pixels(pil_format: str, media_type
     decoded = decode_image(encode(PHOTO, pil_format))
     assert decoded.media_type is media_type
     assert decoded.source_size == (240, 180)
-    assert decoded.pixels.flags.c_contiguous and decoded.pixels.dtype == np.uint8
+    assert decoded.pixels.flags.c_contiguous
+    assert decoded.pixels.dtype == np.uint8
     assert np.array_equal(decoded.pixels, PHOTO)
 
 

@@ -33,7 +33,8 @@ class ImageAlgorithmContract:
 
     def test_identity_is_a_stored_constant(self, algorithm: ImageHashAlgorithm) -> None:
         assert re.fullmatch(r"[a-z][a-z0-9_-]*", algorithm.name)
-        assert isinstance(algorithm.version, int) and algorithm.version >= 1
+        assert isinstance(algorithm.version, int)
+        assert algorithm.version >= 1
         assert algorithm.distance_unit
         assert algorithm.threshold >= 0
 
@@ -92,9 +93,11 @@ class ImageAlgorithmContract:
             return
         flat = algorithm.hash_pixels(flat_image())
         textured = algorithm.hash_pixels(synthetic_photo(0))
-        assert flat.quality is not None and textured.quality is not None
+        assert flat.quality is not None
+        assert textured.quality is not None
         assert 0 <= flat.quality < algorithm.min_quality <= textured.quality <= 100
-        assert not algorithm.is_usable(flat) and algorithm.is_usable(textured)
+        assert not algorithm.is_usable(flat)
+        assert algorithm.is_usable(textured)
 
     def test_dihedral_variants_match_transformed_images(self, algorithm: ImageHashAlgorithm) -> None:
         pixels = synthetic_photo(3)
