@@ -101,6 +101,9 @@ def _hash_operand(operand: str, hasher: FileHasher, registry: AlgorithmRegistry,
         if record.error is not None:
             raise MediamatchError(f"{operand}: {record.error.kind}: {record.error.message}")
         return record.results[name]
+    prefix, separator, _ = operand.partition(":")
+    if not separator or prefix.strip().lower() not in registry.names():
+        raise MediamatchError(f"{operand!r} is neither an existing file nor a hash text like pdq:<hex>")
     value = registry.parse(operand)
     registry.get(name).own(value)
     return HashResult(value)

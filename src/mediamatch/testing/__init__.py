@@ -3,7 +3,7 @@
 Importing this package needs pytest (the ``dev`` extra); the runtime never imports it.
 """
 
+from mediamatch.samples import SMALL_EDITS, encode, flat_image, synthetic_photo
 from mediamatch.testing.contract import ImageAlgorithmContract
-from mediamatch.testing.images import SMALL_EDITS, encode, flat_image, synthetic_photo
 
 __all__ = ["SMALL_EDITS", "ImageAlgorithmContract", "encode", "flat_image", "synthetic_photo"]

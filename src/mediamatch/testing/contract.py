@@ -19,7 +19,7 @@ import pytest
 
 from mediamatch.algorithms import Dihedral, HashValue, ImageHashAlgorithm
 from mediamatch.errors import CapabilityNotSupported, InvalidHash
-from mediamatch.testing.images import SMALL_EDITS, flat_image, synthetic_photo
+from mediamatch.samples import SMALL_EDITS, flat_image, synthetic_photo
 
 PHOTO_SEEDS = tuple(range(6))
 

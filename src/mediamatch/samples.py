@@ -1,4 +1,6 @@
-"""Deterministic generated images and edits, so tests never need committed media.
+"""Deterministic generated sample images and edits: for tests, the demo and benign sample banks.
+
+Nothing here is downloaded or committed media; every image is computed from a seed.
 
 ``synthetic_photo`` builds a photo-like picture (smooth colour fields, shapes,
 sensor-like noise) from a seed; different seeds give unrelated images.
@@ -10,7 +12,7 @@ import io
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance
+from PIL import Image, ImageEnhance
 
 from mediamatch.model import RGBPixels
 
@@ -28,24 +30,29 @@ def _smooth_field(rng: np.random.Generator, height: int, width: int) -> np.ndarr
     return field + rng.uniform(60, 190, size=3)
 
 
-def _draw_shapes(image: Image.Image, rng: np.random.Generator) -> None:
-    draw = ImageDraw.Draw(image)
-    width, height = image.size
+def _draw_shapes(canvas: np.ndarray, rng: np.random.Generator) -> None:
+    """Filled ellipses and rectangles, drawn with numpy only so pixels never depend on Pillow."""
+    height, width = canvas.shape[:2]
+    y, x = np.mgrid[0:height, 0:width]
     for _ in range(10):
         x0, x1 = sorted(rng.integers(0, width, size=2).tolist())
         y0, y1 = sorted(rng.integers(0, height, size=2).tolist())
-        colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
-        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
-        shape((x0, y0, x1 + 2, y1 + 2), fill=colour)
+        colour = rng.integers(0, 256, size=3)
+        if rng.random() < 0.5:
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            rx, ry = (x1 - x0) / 2 + 1, (y1 - y0) / 2 + 1
+            mask = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1
+        else:
+            mask = (x >= x0) & (x <= x1 + 1) & (y >= y0) & (y <= y1 + 1)
+        canvas[mask] = colour
 
 
 def synthetic_photo(seed: int, width: int = 320, height: int = 240) -> RGBPixels:
-    """A photo-like RGB image, identical for identical arguments."""
+    """A photo-like RGB image, identical for identical arguments (numpy only, no Pillow drawing)."""
     rng = np.random.default_rng(seed)
-    field = np.clip(_smooth_field(rng, height, width), 0, 255).astype(np.uint8)
-    image = Image.fromarray(field)
-    _draw_shapes(image, rng)
-    noisy = np.asarray(image).astype(np.float64) + rng.normal(0, 4, size=(height, width, 3))
+    canvas = np.clip(_smooth_field(rng, height, width), 0, 255)
+    _draw_shapes(canvas, rng)
+    noisy = canvas + rng.normal(0, 4, size=(height, width, 3))
     return np.ascontiguousarray(np.clip(noisy, 0, 255).astype(np.uint8))
 
 

@@ -1,0 +1,107 @@
+"""The command line, run in process."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mediamatch import cli
+from mediamatch.algorithms import PdqAlgorithm
+from mediamatch.samples import resize
+from mediamatch.testing import encode, synthetic_photo
+
+RUNNER = CliRunner()
+PDQ = PdqAlgorithm()
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Path:
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "one.png").write_bytes(encode(synthetic_photo(1), "PNG"))
+    (tmp_path / "nested" / "two.jpg").write_bytes(encode(synthetic_photo(2), "JPEG", quality=95))
+    (tmp_path / "nested" / "small-one.jpg").write_bytes(encode(resize(0.5)(synthetic_photo(1)), "JPEG"))
+    return tmp_path
+
+
+def test_hash_jsonl_has_one_record_per_file(images: Path) -> None:
+    result = RUNNER.invoke(cli.app, ["hash", str(images)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [Path(r["path"]).name for r in records] == ["one.png", "small-one.jpg", "two.jpg"]
+    first = records[0]
+    assert first["hashes"]["pdq"] == {
+        "hash": PDQ.format(PDQ.hash_pixels(synthetic_photo(1)).value),
+        "quality": 100,
+    }
+    assert (first["media_type"], first["width"], first["height"]) == ("png", 320, 240)
+
+
+def test_hash_csv_and_text_formats(images: Path) -> None:
+    result = RUNNER.invoke(cli.app, ["hash", "--format", "csv", str(images / "one.png")])
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert result.exit_code == 0
+    assert rows[0]["pdq_quality"] == "100"
+    assert len(rows[0]["pdq"]) == 64
+    text = RUNNER.invoke(cli.app, ["hash", "-f", "text", str(images / "one.png")])
+    assert text.stdout.split() == [rows[0]["pdq"], "100", str(images / "one.png")]
+
+
+def test_failed_files_get_error_records_and_a_non_zero_exit(images: Path) -> None:
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
+    result = RUNNER.invoke(cli.app, ["hash", str(images), str(images / "absent.png")])
+    assert result.exit_code == cli.EXIT_ITEM_FAILED
+    records = {Path(r["path"]).name: r for r in map(json.loads, result.stdout.splitlines())}
+    assert len(records) == 5
+    assert records["broken.jpg"]["error"]["kind"] == "CorruptMedia"
+    assert records["absent.png"]["error"]["kind"] == "FileNotFoundError"
+    assert "2 of 5 files" in result.stderr
+
+
+def test_fast_mode_is_selectable(images: Path) -> None:
+    result = RUNNER.invoke(cli.app, ["hash", "--mode", "fast", str(images / "nested" / "two.jpg")])
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)["hashes"]["pdq"]["hash"]) == 64
+
+
+def test_compare_files_and_hash_texts(images: Path) -> None:
+    same = RUNNER.invoke(
+        cli.app, ["compare", str(images / "one.png"), str(images / "nested" / "small-one.jpg")]
+    )
+    assert same.exit_code == 0
+    assert same.stdout.startswith("pdq distance ")
+    assert same.stdout.rstrip().endswith(": match")
+    different = RUNNER.invoke(
+        cli.app, ["compare", str(images / "one.png"), str(images / "nested" / "two.jpg")]
+    )
+    assert different.exit_code == cli.EXIT_NO_MATCH
+    assert "no match" in different.stdout
+    text = "pdq:" + PDQ.format(PDQ.hash_pixels(synthetic_photo(1)).value)
+    assert RUNNER.invoke(cli.app, ["compare", text, str(images / "one.png")]).stdout.startswith(
+        "pdq distance 0 "
+    )
+
+
+def test_compare_threshold_is_inclusive(images: Path) -> None:
+    zero, one_bit = "pdq:" + "0" * 64, "pdq:" + "0" * 63 + "1"
+    assert RUNNER.invoke(cli.app, ["compare", zero, one_bit, "--threshold", "1"]).exit_code == 0
+    assert RUNNER.invoke(cli.app, ["compare", zero, one_bit, "--threshold", "0"]).exit_code == 1
+
+
+def test_main_turns_domain_errors_into_a_message_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], images: Path
+) -> None:
+    for argv in (
+        ["compare", "pdq:abc", "pdq:" + "0" * 64],
+        ["compare", str(images / "absent.png"), "pdq:" + "0" * 64],
+        ["hash", "--algorithm", "nope", str(images)],
+    ):
+        monkeypatch.setattr("sys.argv", ["mediamatch", *argv])
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main()
+        assert exit_info.value.code == cli.EXIT_UNUSABLE_INPUT
+        assert capsys.readouterr().err.startswith("mediamatch: error: ")
