@@ -7,6 +7,7 @@ cannot be read or decoded yields a record with ``error`` set; the walk goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -88,12 +89,7 @@ class FileHasher:
             raise UnknownAlgorithm(f"cannot hash files with {', '.join(unsupported)} yet")
         options = decode_options or DecodeOptions()
         if mode is HashMode.FAST:
-            options = DecodeOptions(
-                max_bytes=options.max_bytes,
-                max_pixels=options.max_pixels,
-                apply_exif_orientation=options.apply_exif_orientation,
-                reduce_to=FAST_MODE_SHORT_SIDE,
-            )
+            options = dataclasses.replace(options, reduce_to=FAST_MODE_SHORT_SIDE)
         self.decode_options = options
 
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
