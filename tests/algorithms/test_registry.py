@@ -8,7 +8,7 @@ from mediamatch.algorithms import AlgorithmRegistry, PdqAlgorithm, default_regis
 from mediamatch.algorithms import registry as registry_module
 from mediamatch.errors import DuplicateAlgorithm, InvalidHash, UnknownAlgorithm
 
-BUILTIN_NAMES = ["pdq"]
+BUILTIN_NAMES = ["gradgrid144", "md5", "pdq", "sha1", "sha256"]
 
 
 def test_builtin_names_are_pinned() -> None:
@@ -53,7 +53,7 @@ def test_plugins_register_through_the_same_registry(monkeypatch: pytest.MonkeyPa
         return [_FakeEntryPoint(_PluginHash)]
 
     monkeypatch.setattr(registry_module, "entry_points", fake_entry_points)
-    assert default_registry().names() == ["pdq", "plugin-hash"]
+    assert default_registry().names() == sorted([*BUILTIN_NAMES, "plugin-hash"])
 
 
 def test_a_plugin_reusing_a_builtin_name_fails_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from mediamatch.algorithms import PdqAlgorithm
-from mediamatch.engine import FileHasher, HashMode, iter_files
+from mediamatch.algorithms import PdqAlgorithm, default_registry
+from mediamatch.engine import FileHasher, HashMode, hashing, iter_files
+from mediamatch.media import DecodedImage, DecodeOptions, decode_image
 from mediamatch.testing import encode, synthetic_photo
 
 PDQ = PdqAlgorithm()
@@ -82,3 +85,44 @@ def test_fast_mode_stays_close_on_large_generated_jpegs(tmp_path: Path) -> None:
         fast = FileHasher([PDQ], mode=HashMode.FAST).hash_file(path).results["pdq"].value
         distances.append(PDQ.distance(exact, fast))
     assert max(distances) <= 10
+
+
+def test_several_algorithms_share_one_read_and_one_decode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "photo.jpg"
+    data = encode(synthetic_photo(5), "JPEG")
+    path.write_bytes(data)
+    decodes: list[int] = []
+    original = hashing.decode_image
+
+    def counting_decode(source: bytes, options: DecodeOptions | None = None) -> DecodedImage:
+        decodes.append(len(source))
+        return original(source, options)
+
+    monkeypatch.setattr(hashing, "decode_image", counting_decode)
+    registry = default_registry()
+    names = ["pdq", "gradgrid144", "md5", "sha1", "sha256"]
+    record = FileHasher([registry.get(n) for n in names]).hash_file(path)
+    assert decodes == [len(data)]
+    assert list(record.results) == names
+    assert record.results["md5"].value.data == hashlib.md5(data).digest()
+    assert record.results["sha256"].value.data == hashlib.sha256(data).digest()
+    assert record.results["pdq"].value == PDQ.hash_pixels(decode_image(data).pixels).value
+
+
+def test_digests_of_any_file_and_of_files_over_the_decode_limit(tmp_path: Path) -> None:
+    registry = default_registry()
+    text = tmp_path / "notes.txt"
+    text.write_bytes(b"not an image")
+    only_digests = FileHasher([registry.get("md5")]).hash_file(text)
+    assert only_digests.error is None
+    assert only_digests.results["md5"].value.data == hashlib.md5(b"not an image").digest()
+
+    big = tmp_path / "big.png"
+    big.write_bytes(encode(synthetic_photo(1), "PNG"))
+    limited = FileHasher([registry.get("sha1"), PDQ], decode_options=DecodeOptions(max_bytes=1000))
+    record = limited.hash_file(big)
+    assert record.error is not None
+    assert record.error.kind == "ImageTooLarge"
+    assert record.results["sha1"].value.data == hashlib.sha1(big.read_bytes()).digest()

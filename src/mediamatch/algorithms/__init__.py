@@ -10,6 +10,8 @@ from mediamatch.algorithms.base import (
     MediaKind,
     RGBPixels,
 )
+from mediamatch.algorithms.digests import FileHashAlgorithm, Md5Algorithm, Sha1Algorithm, Sha256Algorithm
+from mediamatch.algorithms.gradgrid import GradGridAlgorithm
 from mediamatch.algorithms.pdq import PdqAlgorithm
 from mediamatch.algorithms.registry import AlgorithmRegistry, default_registry
 
@@ -17,12 +19,17 @@ __all__ = [
     "AlgorithmRegistry",
     "BitStringAlgorithm",
     "Dihedral",
+    "FileHashAlgorithm",
+    "GradGridAlgorithm",
     "HashAlgorithm",
     "HashResult",
     "HashValue",
     "ImageHashAlgorithm",
+    "Md5Algorithm",
     "MediaKind",
     "PdqAlgorithm",
     "RGBPixels",
+    "Sha1Algorithm",
+    "Sha256Algorithm",
     "default_registry",
 ]

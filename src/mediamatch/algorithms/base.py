@@ -13,12 +13,15 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from mediamatch.errors import CapabilityNotSupported, InvalidHash
 from mediamatch.model import RGBPixels as RGBPixels
+
+ArrayT = TypeVar("ArrayT", bound=npt.NDArray[Any])
 
 
 class MediaKind(enum.Enum):
@@ -41,26 +44,26 @@ class Dihedral(enum.Enum):
     FLIP_PLUS_1 = "flipplus1"
     FLIP_MINUS_1 = "flipminus1"
 
-    def apply(self, pixels: RGBPixels) -> RGBPixels:
-        """The same transform applied to an image array (for tests and query-side variants).
+    def apply(self, pixels: ArrayT) -> ArrayT:
+        """The same transform applied to an image array (2-D, or 3-D with channels last).
 
         Rotations are counter-clockwise; ``FLIP_X`` mirrors top to bottom (across the
         x axis), ``FLIP_Y`` left to right, ``FLIP_PLUS_1`` is the transpose and
         ``FLIP_MINUS_1`` the anti-transpose, matching the reference's test images.
         """
-        turned = _DIHEDRAL_TRANSFORMS[self](pixels)
-        return np.ascontiguousarray(turned)
+        turned = np.ascontiguousarray(_DIHEDRAL_TRANSFORMS[self](pixels))
+        return cast(ArrayT, turned)
 
 
-_DIHEDRAL_TRANSFORMS: dict[Dihedral, Callable[[RGBPixels], RGBPixels]] = {
+_DIHEDRAL_TRANSFORMS: dict[Dihedral, Callable[[npt.NDArray[Any]], npt.NDArray[Any]]] = {
     Dihedral.ORIGINAL: lambda a: a,
     Dihedral.ROTATE_90: lambda a: np.rot90(a, 1),
     Dihedral.ROTATE_180: lambda a: np.rot90(a, 2),
     Dihedral.ROTATE_270: lambda a: np.rot90(a, -1),
     Dihedral.FLIP_X: np.flipud,
     Dihedral.FLIP_Y: np.fliplr,
-    Dihedral.FLIP_PLUS_1: lambda a: a.transpose(1, 0, 2),
-    Dihedral.FLIP_MINUS_1: lambda a: np.rot90(a, 2).transpose(1, 0, 2),
+    Dihedral.FLIP_PLUS_1: lambda a: np.swapaxes(a, 0, 1),
+    Dihedral.FLIP_MINUS_1: lambda a: np.swapaxes(np.rot90(a, 2), 0, 1),
 }
 
 
@@ -157,27 +160,26 @@ class ImageHashAlgorithm(HashAlgorithm):
         raise CapabilityNotSupported(f"{self.name} does not compute dihedral variants")
 
 
-class BitStringAlgorithm(HashAlgorithm):
-    """Fixed-length bit strings written as lowercase hex and compared by Hamming distance (bits)."""
+class FixedLengthHexAlgorithm(HashAlgorithm):
+    """Values of a fixed byte length whose canonical text is lowercase hex."""
 
     hash_bits: ClassVar[int]
-    distance_unit: ClassVar[str] = "bits"
 
     @property
-    def hash_bytes(self) -> int:
+    def byte_length(self) -> int:
         return self.hash_bits // 8
 
     def from_bytes(self, data: bytes) -> HashValue:
         """Wrap raw bytes, checking their length."""
-        if len(data) != self.hash_bytes:
-            raise InvalidHash(f"{self.name} hashes are {self.hash_bytes} bytes, got {len(data)}")
+        if len(data) != self.byte_length:
+            raise InvalidHash(f"{self.name} hashes are {self.byte_length} bytes, got {len(data)}")
         return HashValue(self.name, self.version, bytes(data))
 
     def parse(self, text: str) -> HashValue:
         cleaned = text.strip().lower()
-        if len(cleaned) != 2 * self.hash_bytes:
+        if len(cleaned) != 2 * self.byte_length:
             raise InvalidHash(
-                f"{self.name} hash must be {2 * self.hash_bytes} hex digits, got {len(cleaned)}"
+                f"{self.name} hash must be {2 * self.byte_length} hex digits, got {len(cleaned)}"
             )
         try:
             data = bytes.fromhex(cleaned)
@@ -187,6 +189,12 @@ class BitStringAlgorithm(HashAlgorithm):
 
     def format(self, value: HashValue) -> str:
         return self.own(value).data.hex()
+
+
+class BitStringAlgorithm(FixedLengthHexAlgorithm):
+    """Fixed-length bit strings written as lowercase hex and compared by Hamming distance (bits)."""
+
+    distance_unit: ClassVar[str] = "bits"
 
     def distance(self, a: HashValue, b: HashValue) -> int:
         left = int.from_bytes(self.own(a).data, "big")

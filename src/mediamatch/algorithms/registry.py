@@ -11,12 +11,20 @@ from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
 
 from mediamatch.algorithms.base import HashAlgorithm, HashValue
+from mediamatch.algorithms.digests import Md5Algorithm, Sha1Algorithm, Sha256Algorithm
+from mediamatch.algorithms.gradgrid import GradGridAlgorithm
 from mediamatch.algorithms.pdq import PdqAlgorithm
 from mediamatch.errors import DuplicateAlgorithm, InvalidHash, UnknownAlgorithm
 
 ENTRY_POINT_GROUP = "mediamatch.algorithms"
 
-BUILTIN_FACTORIES: tuple[Callable[[], HashAlgorithm], ...] = (PdqAlgorithm,)
+BUILTIN_FACTORIES: tuple[Callable[[], HashAlgorithm], ...] = (
+    PdqAlgorithm,
+    GradGridAlgorithm,
+    Md5Algorithm,
+    Sha1Algorithm,
+    Sha256Algorithm,
+)
 
 
 class AlgorithmRegistry:

@@ -14,9 +14,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediamatch.algorithms import HashAlgorithm, HashResult, ImageHashAlgorithm
-from mediamatch.errors import MediamatchError, UnknownAlgorithm
+from mediamatch.algorithms import FileHashAlgorithm, HashAlgorithm, HashResult, ImageHashAlgorithm
+from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm
 from mediamatch.media import DecodedImage, DecodeOptions, decode_image
+from mediamatch.media.image import read_limited
 from mediamatch.media.sniff import MediaType
 
 FAST_MODE_SHORT_SIDE = 256
@@ -71,8 +72,16 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             yield path
 
 
+READ_CHUNK = 1 << 20
+
+
 class FileHasher:
-    """Decode once, hash with each configured algorithm. Reusable and stateless between files."""
+    """Read each file once, decode each image once, and hash with every configured algorithm.
+
+    File algorithms (MD5, SHA-1, SHA-256) hash the raw bytes of any file, streaming files
+    larger than the decode limit; image algorithms share one decode. Reusable and
+    stateless between files.
+    """
 
     def __init__(
         self,
@@ -84,9 +93,11 @@ class FileHasher:
         if not algorithms:
             raise UnknownAlgorithm("at least one algorithm is required")
         self.image_algorithms = [a for a in algorithms if isinstance(a, ImageHashAlgorithm)]
-        unsupported = [a.name for a in algorithms if not isinstance(a, ImageHashAlgorithm)]
+        self.file_algorithms = [a for a in algorithms if isinstance(a, FileHashAlgorithm)]
+        unsupported = [a.name for a in algorithms if a not in self.image_algorithms + self.file_algorithms]
         if unsupported:
             raise UnknownAlgorithm(f"cannot hash files with {', '.join(unsupported)} yet")
+        self.names = [a.name for a in algorithms]
         options = decode_options or DecodeOptions()
         if mode is HashMode.FAST:
             options = dataclasses.replace(options, reduce_to=FAST_MODE_SHORT_SIDE)
@@ -95,13 +106,46 @@ class FileHasher:
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
         return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
 
+    def _read_if_decodable(self, path: Path) -> bytes | None:
+        """The whole file when images are to be hashed and it fits the decode limit, else None."""
+        if not self.image_algorithms or path.stat().st_size > self.decode_options.max_bytes:
+            return None
+        return read_limited(path, self.decode_options.max_bytes)
+
+    def _digests(self, path: Path, data: bytes | None) -> dict[str, HashResult]:
+        if data is not None:
+            return {a.name: a.hash_bytes(data) for a in self.file_algorithms}
+        digests = [(a, a.new_digest()) for a in self.file_algorithms]
+        if digests:
+            with path.open("rb") as handle:
+                while chunk := handle.read(READ_CHUNK):
+                    for _, digest in digests:
+                        digest.update(chunk)
+        return {a.name: a.result_of(digest) for a, digest in digests}
+
     def hash_file(self, path: str | os.PathLike[str]) -> FileHashes:
-        """Hash one file; domain and I/O errors become an error record, never an exception."""
+        """Hash one file; domain and I/O errors become an error record (with any digests made)."""
+        path = Path(path)
+        results: dict[str, HashResult] = {}
         try:
-            image = decode_image(path, self.decode_options)
+            data = self._read_if_decodable(path)
+            results.update(self._digests(path, data))
+            if not self.image_algorithms:
+                return FileHashes(str(path), self._in_request_order(results))
+            if data is None:
+                raise ImageTooLarge(
+                    f"{path.stat().st_size} bytes exceeds the limit of {self.decode_options.max_bytes}"
+                )
+            image = decode_image(data, self.decode_options)
         except (MediamatchError, OSError) as error:
-            return FileHashes(str(path), error=ItemError.from_exception(error))
-        return FileHashes(str(path), self.hash_decoded(image), image.media_type, image.source_size)
+            return FileHashes(
+                str(path), self._in_request_order(results), error=ItemError.from_exception(error)
+            )
+        results.update(self.hash_decoded(image))
+        return FileHashes(str(path), self._in_request_order(results), image.media_type, image.source_size)
+
+    def _in_request_order(self, results: dict[str, HashResult]) -> dict[str, HashResult]:
+        return {name: results[name] for name in self.names if name in results}
 
     def hash_paths(self, paths: Iterable[str | os.PathLike[str]]) -> Iterator[FileHashes]:
         for path in iter_files(paths):

@@ -11,15 +11,17 @@ from mediamatch.engine.hashing import FileHashes
 def file_hashes_to_dict(record: FileHashes, registry: AlgorithmRegistry) -> dict[str, Any]:
     """JSON-ready dict: path, media type, width/height, hashes by algorithm (or the error)."""
     out: dict[str, Any] = {"path": record.path}
+    if record.media_type is not None:
+        out["media_type"] = record.media_type.value.lower()
+    if record.size is not None:
+        out["width"], out["height"] = record.size
+    if record.results:
+        out["hashes"] = {
+            name: {"hash": registry.get(name).format(result.value), "quality": result.quality}
+            for name, result in record.results.items()
+        }
     if record.error is not None:
         out["error"] = {"kind": record.error.kind, "message": record.error.message}
-        return out
-    out["media_type"] = record.media_type.value.lower() if record.media_type else None
-    out["width"], out["height"] = record.size or (None, None)
-    out["hashes"] = {
-        name: {"hash": registry.get(name).format(result.value), "quality": result.quality}
-        for name, result in record.results.items()
-    }
     return out
 
 

@@ -4,6 +4,14 @@ Importing this package needs pytest (the ``dev`` extra); the runtime never impor
 """
 
 from mediamatch.samples import SMALL_EDITS, encode, flat_image, synthetic_photo
-from mediamatch.testing.contract import ImageAlgorithmContract
+from mediamatch.testing.contract import AlgorithmContract, FileAlgorithmContract, ImageAlgorithmContract
 
-__all__ = ["SMALL_EDITS", "ImageAlgorithmContract", "encode", "flat_image", "synthetic_photo"]
+__all__ = [
+    "SMALL_EDITS",
+    "AlgorithmContract",
+    "FileAlgorithmContract",
+    "ImageAlgorithmContract",
+    "encode",
+    "flat_image",
+    "synthetic_photo",
+]

@@ -17,28 +17,28 @@ from itertools import combinations
 
 import pytest
 
-from mediamatch.algorithms import Dihedral, HashValue, ImageHashAlgorithm
+from mediamatch.algorithms import Dihedral, FileHashAlgorithm, HashAlgorithm, HashValue, ImageHashAlgorithm
 from mediamatch.errors import CapabilityNotSupported, InvalidHash
 from mediamatch.samples import SMALL_EDITS, flat_image, synthetic_photo
 
 PHOTO_SEEDS = tuple(range(6))
 
 
-class ImageAlgorithmContract:
-    """Round trip, distances, robustness, separation, quality and dihedral behaviour."""
+class AlgorithmContract:
+    """What every algorithm guarantees: constant identity, exact text round trip, strict parsing."""
 
     @pytest.fixture
-    def algorithm(self) -> ImageHashAlgorithm:
+    def algorithm(self) -> HashAlgorithm:
         raise NotImplementedError("subclasses provide the algorithm under test")
 
-    def test_identity_is_a_stored_constant(self, algorithm: ImageHashAlgorithm) -> None:
+    def test_identity_is_a_stored_constant(self, algorithm: HashAlgorithm) -> None:
         assert re.fullmatch(r"[a-z][a-z0-9_-]*", algorithm.name)
         assert isinstance(algorithm.version, int)
         assert algorithm.version >= 1
         assert algorithm.distance_unit
         assert algorithm.threshold >= 0
 
-    def test_examples_round_trip(self, algorithm: ImageHashAlgorithm) -> None:
+    def test_examples_round_trip(self, algorithm: HashAlgorithm) -> None:
         assert algorithm.examples()
         for text in algorithm.examples():
             value = algorithm.parse(text)
@@ -46,19 +46,27 @@ class ImageAlgorithmContract:
             assert algorithm.parse(f"  {text}\n") == value
 
     @pytest.mark.parametrize("bad", ["", "not a hash", "#"])
-    def test_malformed_text_is_refused(self, algorithm: ImageHashAlgorithm, bad: str) -> None:
+    def test_malformed_text_is_refused(self, algorithm: HashAlgorithm, bad: str) -> None:
         with pytest.raises(InvalidHash):
             algorithm.parse(bad)
 
-    def test_truncated_text_is_refused(self, algorithm: ImageHashAlgorithm) -> None:
+    def test_truncated_text_is_refused(self, algorithm: HashAlgorithm) -> None:
         with pytest.raises(InvalidHash):
             algorithm.parse(algorithm.examples()[0][:-4])
 
-    def test_value_of_another_algorithm_is_refused(self, algorithm: ImageHashAlgorithm) -> None:
+    def test_value_of_another_algorithm_is_refused(self, algorithm: HashAlgorithm) -> None:
         value = algorithm.parse(algorithm.examples()[0])
         foreign = HashValue(algorithm.name + "-other", value.version, value.data)
         with pytest.raises(InvalidHash):
             algorithm.distance(value, foreign)
+
+
+class ImageAlgorithmContract(AlgorithmContract):
+    """Image algorithms also: determinism, distances, robustness, separation, quality, dihedral variants."""
+
+    @pytest.fixture
+    def algorithm(self) -> ImageHashAlgorithm:
+        raise NotImplementedError("subclasses provide the algorithm under test")
 
     def test_computed_hashes_round_trip_and_are_deterministic(self, algorithm: ImageHashAlgorithm) -> None:
         for seed in PHOTO_SEEDS:
@@ -111,3 +119,23 @@ class ImageAlgorithmContract:
         for variant, result in variants.items():
             direct = algorithm.hash_pixels(variant.apply(pixels)).value
             assert algorithm.is_match(result.value, direct), variant
+
+
+class FileAlgorithmContract(AlgorithmContract):
+    """File algorithms also: byte-exact digests, streaming equals one shot, exact-match distance."""
+
+    @pytest.fixture
+    def algorithm(self) -> FileHashAlgorithm:
+        raise NotImplementedError("subclasses provide the algorithm under test")
+
+    def test_streaming_equals_hashing_all_bytes(self, algorithm: FileHashAlgorithm) -> None:
+        data = bytes(range(256)) * 1000
+        chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]
+        assert algorithm.hash_chunks(chunks).value == algorithm.hash_bytes(data).value
+
+    def test_distance_is_zero_only_for_identical_bytes(self, algorithm: FileHashAlgorithm) -> None:
+        first, second = algorithm.hash_bytes(b"a").value, algorithm.hash_bytes(b"b").value
+        assert algorithm.distance(first, first) == 0
+        assert algorithm.distance(first, second) == 1
+        assert algorithm.is_match(first, first)
+        assert not algorithm.is_match(first, second)
