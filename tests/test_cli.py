@@ -105,3 +105,22 @@ def test_main_turns_domain_errors_into_a_message_and_exit_2(
             cli.main()
         assert exit_info.value.code == cli.EXIT_UNUSABLE_INPUT
         assert capsys.readouterr().err.startswith("mediamatch: error: ")
+
+
+def test_several_algorithms_in_one_pass(images: Path) -> None:
+    result = RUNNER.invoke(cli.app, ["hash", "-a", "pdq,gradgrid144,md5,sha1", str(images / "one.png")])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert list(record["hashes"]) == ["pdq", "gradgrid144", "md5", "sha1"]
+    assert len(record["hashes"]["gradgrid144"]["hash"]) == 192
+    assert record["hashes"]["md5"]["quality"] is None
+    header = RUNNER.invoke(cli.app, ["hash", "-f", "csv", "-a", "md5,gradgrid144", str(images / "one.png")])
+    assert header.stdout.splitlines()[0].startswith("path,media_type,width,height,md5,md5_quality,gradgrid144,")
+
+
+def test_compare_with_the_gradient_hash(images: Path) -> None:
+    one, small = str(images / "one.png"), str(images / "nested" / "small-one.jpg")
+    result = RUNNER.invoke(cli.app, ["compare", "-a", "gradgrid144", one, small])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("gradgrid144 distance ")
+    assert "byte steps" in result.stdout
