@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.dev-installed
 RUN_STAMP := $(VENV)/.run-installed
 
-.PHONY: test demo lint typecheck imports pytest bench clean
+.PHONY: test demo lint typecheck imports pytest bench bench-robustness clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ demo: $(RUN_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/hash_speed.py
+
+bench-robustness: $(DEV_STAMP)
+	$(BIN)/python bench/robustness.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

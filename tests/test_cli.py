@@ -115,7 +115,9 @@ def test_several_algorithms_in_one_pass(images: Path) -> None:
     assert len(record["hashes"]["gradgrid144"]["hash"]) == 192
     assert record["hashes"]["md5"]["quality"] is None
     header = RUNNER.invoke(cli.app, ["hash", "-f", "csv", "-a", "md5,gradgrid144", str(images / "one.png")])
-    assert header.stdout.splitlines()[0].startswith("path,media_type,width,height,md5,md5_quality,gradgrid144,")
+    assert header.stdout.splitlines()[0].startswith(
+        "path,media_type,width,height,md5,md5_quality,gradgrid144,"
+    )
 
 
 def test_compare_with_the_gradient_hash(images: Path) -> None:
