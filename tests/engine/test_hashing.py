@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +127,12 @@ def test_digests_of_any_file_and_of_files_over_the_decode_limit(tmp_path: Path) 
     assert record.error is not None
     assert record.error.kind == "ImageTooLarge"
     assert record.results["sha1"].value.data == hashlib.sha1(big.read_bytes()).digest()
+
+
+def test_pipes_are_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    registry = default_registry()
+    record = FileHasher([PDQ, registry.get("md5")]).hash_file(fifo)
+    assert record.error is not None
+    assert record.error.kind == "UnsupportedMedia"

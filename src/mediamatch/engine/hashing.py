@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediamatch.algorithms import FileHashAlgorithm, HashAlgorithm, HashResult, ImageHashAlgorithm
-from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm
+from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm, UnsupportedMedia
 from mediamatch.media import DecodedImage, DecodeOptions, decode_image
 from mediamatch.media.image import read_limited
 from mediamatch.media.sniff import MediaType
@@ -75,6 +76,14 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
 READ_CHUNK = 1 << 20
 
 
+def regular_file_size(path: Path) -> int:
+    """Size of a regular file; pipes, sockets and devices are refused (reading them could hang)."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise UnsupportedMedia(f"{path} is not a regular file")
+    return status.st_size
+
+
 class FileHasher:
     """Read each file once, decode each image once, and hash with every configured algorithm.
 
@@ -106,9 +115,9 @@ class FileHasher:
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
         return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
 
-    def _read_if_decodable(self, path: Path) -> bytes | None:
+    def _read_if_decodable(self, path: Path, size: int) -> bytes | None:
         """The whole file when images are to be hashed and it fits the decode limit, else None."""
-        if not self.image_algorithms or path.stat().st_size > self.decode_options.max_bytes:
+        if not self.image_algorithms or size > self.decode_options.max_bytes:
             return None
         return read_limited(path, self.decode_options.max_bytes)
 
@@ -123,24 +132,25 @@ class FileHasher:
                         digest.update(chunk)
         return {a.name: a.result_of(digest) for a, digest in digests}
 
+    def _decode(self, data: bytes | None, size: int) -> DecodedImage:
+        if data is None:
+            raise ImageTooLarge(f"{size} bytes exceeds the limit of {self.decode_options.max_bytes}")
+        return decode_image(data, self.decode_options)
+
     def hash_file(self, path: str | os.PathLike[str]) -> FileHashes:
         """Hash one file; domain and I/O errors become an error record (with any digests made)."""
         path = Path(path)
         results: dict[str, HashResult] = {}
         try:
-            data = self._read_if_decodable(path)
+            size = regular_file_size(path)
+            data = self._read_if_decodable(path, size)
             results.update(self._digests(path, data))
-            if not self.image_algorithms:
-                return FileHashes(str(path), self._in_request_order(results))
-            if data is None:
-                raise ImageTooLarge(
-                    f"{path.stat().st_size} bytes exceeds the limit of {self.decode_options.max_bytes}"
-                )
-            image = decode_image(data, self.decode_options)
+            image = self._decode(data, size) if self.image_algorithms else None
         except (MediamatchError, OSError) as error:
-            return FileHashes(
-                str(path), self._in_request_order(results), error=ItemError.from_exception(error)
-            )
+            failed = ItemError.from_exception(error)
+            return FileHashes(str(path), self._in_request_order(results), error=failed)
+        if image is None:
+            return FileHashes(str(path), self._in_request_order(results))
         results.update(self.hash_decoded(image))
         return FileHashes(str(path), self._in_request_order(results), image.media_type, image.source_size)
 
