@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from mediamatch import cli
 from mediamatch.algorithms import PdqAlgorithm
 from mediamatch.samples import resize
-from mediamatch.testing import encode, synthetic_photo
+from mediamatch.testing import encode, flat_image, synthetic_photo
 
 RUNNER = CliRunner()
 PDQ = PdqAlgorithm()
@@ -37,6 +37,7 @@ def test_hash_jsonl_has_one_record_per_file(images: Path) -> None:
     assert first["hashes"]["pdq"] == {
         "hash": PDQ.format(PDQ.hash_pixels(synthetic_photo(1)).value),
         "quality": 100,
+        "usable": True,
     }
     assert (first["media_type"], first["width"], first["height"]) == ("png", 320, 240)
 
@@ -126,3 +127,17 @@ def test_compare_with_the_gradient_hash(images: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("gradgrid144 distance ")
     assert "byte steps" in result.stdout
+
+
+def test_low_quality_hashes_never_match(tmp_path: Path) -> None:
+    flat = tmp_path / "flat.png"
+    flat.write_bytes(encode(flat_image(), "PNG"))
+    other = tmp_path / "other-flat.png"
+    other.write_bytes(encode(flat_image(90), "PNG"))
+    for algorithm in ("pdq", "gradgrid144"):
+        result = RUNNER.invoke(cli.app, ["compare", "-a", algorithm, str(flat), str(other)])
+        assert result.exit_code == cli.EXIT_NO_MATCH
+        assert "below the minimum" in result.stdout
+    record = json.loads(RUNNER.invoke(cli.app, ["hash", "-a", "pdq,md5", str(flat)]).stdout)
+    assert record["hashes"]["pdq"]["usable"] is False
+    assert "usable" not in record["hashes"]["md5"]

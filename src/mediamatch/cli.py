@@ -126,14 +126,18 @@ def compare_command(
     results = [_hash_operand(op, hasher, registry, chosen.name) for op in (first, second)]
     limit = chosen.threshold if threshold is None else threshold
     distance = chosen.distance(results[0].value, results[1].value)
-    verdict = "match" if distance <= limit else "no match"
-    typer.echo(
-        f"{chosen.name} distance {distance} {chosen.distance_unit} (threshold {limit}, inclusive): {verdict}"
-    )
-    for label, result in zip(("A", "B"), results, strict=True):
-        if not chosen.is_usable(result):
-            typer.echo(f"warning: {label} quality {result.quality} is below {chosen.min_quality}", err=True)
-    if distance > limit:
+    unusable = [
+        f"{label} quality {r.quality}"
+        for label, r in zip("AB", results, strict=True)
+        if not chosen.is_usable(r)
+    ]
+    if unusable:
+        verdict = f"no match: {' and '.join(unusable)} below the minimum of {chosen.min_quality}"
+    else:
+        verdict = "match" if distance <= limit else "no match"
+    unit = chosen.distance_unit
+    typer.echo(f"{chosen.name} distance {distance} {unit} (threshold {limit}, inclusive): {verdict}")
+    if verdict != "match":
         raise typer.Exit(EXIT_NO_MATCH)
 
 

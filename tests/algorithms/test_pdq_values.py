@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mediamatch.algorithms import HashValue, PdqAlgorithm
-from mediamatch.errors import InvalidHash
+from mediamatch.errors import InvalidHash, LowQuality
 from mediamatch.testing import synthetic_photo
 
 PDQ = PdqAlgorithm()
@@ -65,3 +65,11 @@ def test_wrong_length_bytes_are_refused() -> None:
         PDQ.from_bytes(bytes(31))
     with pytest.raises(InvalidHash):
         HashValue("pdq", 1, "00" * 32)  # type: ignore[arg-type]
+
+
+def test_require_usable_raises_low_quality_below_the_floor() -> None:
+    flat = PDQ.hash_pixels(synthetic_photo(0, 4, 4))
+    with pytest.raises(LowQuality):
+        PDQ.require_usable(flat)
+    good = PDQ.hash_pixels(synthetic_photo(0))
+    assert PDQ.require_usable(good) == good.value

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from mediamatch.errors import CapabilityNotSupported, InvalidHash
+from mediamatch.errors import CapabilityNotSupported, InvalidHash, LowQuality
 from mediamatch.model import RGBPixels as RGBPixels
 
 ArrayT = TypeVar("ArrayT", bound=npt.NDArray[Any])
@@ -138,6 +138,14 @@ class HashAlgorithm(ABC):
     def is_usable(self, result: HashResult) -> bool:
         """True when the result's quality (if the algorithm has one) reaches ``min_quality``."""
         return result.quality is None or result.quality >= self.min_quality
+
+    def require_usable(self, result: HashResult) -> HashValue:
+        """The result's value if it may be matched; raises LowQuality below ``min_quality``."""
+        if not self.is_usable(result):
+            raise LowQuality(
+                f"{self.name} quality {result.quality} is below the minimum of {self.min_quality}"
+            )
+        return result.value
 
     def own(self, value: HashValue) -> HashValue:
         """Return ``value`` after checking that it belongs to this algorithm and version."""

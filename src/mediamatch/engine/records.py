@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediamatch.algorithms import AlgorithmRegistry
+from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult
 from mediamatch.engine.hashing import FileHashes
 
 
@@ -17,11 +17,18 @@ def file_hashes_to_dict(record: FileHashes, registry: AlgorithmRegistry) -> dict
         out["width"], out["height"] = record.size
     if record.results:
         out["hashes"] = {
-            name: {"hash": registry.get(name).format(result.value), "quality": result.quality}
-            for name, result in record.results.items()
+            name: _result_to_dict(registry.get(name), result) for name, result in record.results.items()
         }
     if record.error is not None:
         out["error"] = {"kind": record.error.kind, "message": record.error.message}
+    return out
+
+
+def _result_to_dict(algorithm: HashAlgorithm, result: HashResult) -> dict[str, Any]:
+    """Hash text and quality; ``usable`` is false when the quality is below the algorithm's minimum."""
+    out: dict[str, Any] = {"hash": algorithm.format(result.value), "quality": result.quality}
+    if algorithm.has_quality:
+        out["usable"] = algorithm.is_usable(result)
     return out
 
 
