@@ -78,6 +78,10 @@ def mirror(image: Image.Image, rng: random.Random) -> Image.Image:
     return ImageOps.mirror(image)
 
 
+def flip(image: Image.Image, rng: random.Random) -> Image.Image:
+    return ImageOps.flip(image)
+
+
 def crop(fraction: float) -> Transform:
     def apply(image: Image.Image, rng: random.Random) -> Image.Image:
         cut_x, cut_y = round(image.width * fraction), round(image.height * fraction)
@@ -111,7 +115,8 @@ TRANSFORMS: dict[str, Transform] = {
     "noise sigma 12": noise,
     "watermark text": watermark,
     "aspect 1.25x wide": stretch(1.25),
-    "mirror": mirror,
+    "mirror (left-right flip)": mirror,
+    "upside-down flip": flip,
     "crop 5%": crop(0.05),
     "crop 10%": crop(0.10),
     "caption bar": caption_bar,

@@ -46,3 +46,7 @@ class CapabilityNotSupported(MediamatchError):
 
 class LowQuality(MediamatchError):
     """The media is too flat or too small for a hash that can be trusted for matching."""
+
+
+class IndexSnapshotError(MediamatchError):
+    """An index snapshot is corrupt, truncated, of another format version, kind or algorithm."""

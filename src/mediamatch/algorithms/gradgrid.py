@@ -145,7 +145,7 @@ class GradGridAlgorithm(ImageHashAlgorithm):
     name: ClassVar[str] = "gradgrid144"
     version: ClassVar[int] = 1
     distance_unit: ClassVar[str] = "byte steps (Euclidean distance of 144 bytes, rounded down)"
-    default_threshold: ClassVar[int] = 147
+    default_threshold: ClassVar[int] = 139
     default_min_quality: ClassVar[int] = 20
     has_quality: ClassVar[bool] = True
     has_dihedral: ClassVar[bool] = True

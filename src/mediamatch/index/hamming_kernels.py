@@ -1,0 +1,149 @@
+"""Numba kernels of the multi-index Hamming search (see ``hamming.py`` for the design)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+U64Array = npt.NDArray[np.uint64]
+I64Array = npt.NDArray[np.int64]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def popcount64(x: np.uint64) -> int:
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(cache=True, nogil=True)
+def chunk_key(words: U64Array, chunk: int) -> int:
+    """The 32-bit chunk ``chunk`` of a hash stored as 64-bit words (chunk 0 = high half of word 0)."""
+    word = words[chunk // 2]
+    if chunk % 2 == 0:
+        return int(word >> np.uint64(32))
+    return int(word & np.uint64(0xFFFFFFFF))
+
+
+@njit(cache=True, nogil=True)
+def full_distance(a: U64Array, b: U64Array) -> int:
+    total = 0
+    for w in range(a.shape[0]):
+        total += popcount64(a[w] ^ b[w])
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _found_earlier(row_words: U64Array, query: U64Array, chunk: int, chunk_radius: int) -> bool:
+    """True if an earlier chunk also lies within ``chunk_radius``: that chunk already reported the row."""
+    for earlier in range(chunk):
+        if popcount64(np.uint64(chunk_key(row_words, earlier) ^ chunk_key(query, earlier))) <= chunk_radius:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _grow(buffer: I64Array, used: int) -> I64Array:
+    if used < buffer.shape[0]:
+        return buffer
+    bigger = np.empty(buffer.shape[0] * 2, dtype=np.int64)
+    bigger[:used] = buffer[:used]
+    return bigger
+
+
+@njit(cache=True, nogil=True)
+def _lower_bound(low: npt.NDArray[np.uint16], start: int, end: int, value: int) -> int:
+    while start < end:
+        middle = (start + end) // 2
+        if int(low[middle]) < value:
+            start = middle + 1
+        else:
+            end = middle
+    return start
+
+
+@njit(cache=True, nogil=True)
+def mih_search(
+    words: U64Array,
+    alive: npt.NDArray[np.bool_],
+    offsets: I64Array,
+    low: npt.NDArray[np.uint16],
+    rows: npt.NDArray[np.uint32],
+    masks: npt.NDArray[np.uint16],
+    mask_weight_ends: I64Array,
+    indexed: int,
+    total: int,
+    query: U64Array,
+    radius: int,
+) -> tuple[I64Array, I64Array]:
+    """Rows and distances of live entries within ``radius`` of ``query``.
+
+    Rows below ``indexed`` are found through the chunk tables, each reported by the
+    first chunk within ``radius // chunks`` bits; rows from ``indexed`` to ``total``
+    (recent additions) are scanned directly.
+    """
+    chunks = offsets.shape[0]
+    chunk_radius = radius // chunks
+    found_rows = np.empty(64, dtype=np.int64)
+    found_dist = np.empty(64, dtype=np.int64)
+    used = 0
+    for chunk in range(chunks):
+        key = chunk_key(query, chunk)
+        top, bottom = key >> 16, key & 0xFFFF
+        for weight in range(min(chunk_radius, 16) + 1):
+            remaining = chunk_radius - weight
+            first = 0 if weight == 0 else mask_weight_ends[weight - 1]
+            for m in range(first, mask_weight_ends[weight]):
+                bucket = top ^ int(masks[m])
+                start, end = offsets[chunk, bucket], offsets[chunk, bucket + 1]
+                if remaining == 0:
+                    start = _lower_bound(low[chunk], start, end, bottom)
+                for i in range(start, end):
+                    low_bits = int(low[chunk, i])
+                    if remaining == 0 and low_bits != bottom:
+                        break
+                    if popcount64(np.uint64(low_bits ^ bottom)) > remaining:
+                        continue
+                    row = int(rows[chunk, i])
+                    if not alive[row]:
+                        continue
+                    distance = full_distance(words[row], query)
+                    if distance > radius or _found_earlier(words[row], query, chunk, chunk_radius):
+                        continue
+                    found_rows = _grow(found_rows, used)
+                    found_dist = _grow(found_dist, used)
+                    found_rows[used] = row
+                    found_dist[used] = distance
+                    used += 1
+    for row in range(indexed, total):
+        if alive[row]:
+            distance = full_distance(words[row], query)
+            if distance <= radius:
+                found_rows = _grow(found_rows, used)
+                found_dist = _grow(found_dist, used)
+                found_rows[used] = row
+                found_dist[used] = distance
+                used += 1
+    return found_rows[:used], found_dist[:used]
+
+
+@njit(cache=True, nogil=True)
+def scan_search(
+    words: U64Array, alive: npt.NDArray[np.bool_], total: int, query: U64Array, radius: int
+) -> tuple[I64Array, I64Array]:
+    """Linear scan of every live row: the plan for radii where the chunk tables would visit most rows."""
+    found_rows = np.empty(64, dtype=np.int64)
+    found_dist = np.empty(64, dtype=np.int64)
+    used = 0
+    for row in range(total):
+        if alive[row]:
+            distance = full_distance(words[row], query)
+            if distance <= radius:
+                found_rows = _grow(found_rows, used)
+                found_dist = _grow(found_dist, used)
+                found_rows[used] = row
+                found_dist[used] = distance
+                used += 1
+    return found_rows[:used], found_dist[:used]
