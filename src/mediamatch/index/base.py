@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from mediamatch.algorithms import HashAlgorithm, HashValue
 
@@ -27,7 +28,7 @@ class IndexMatch:
 class HashIndex(ABC):
     """A mutable range-search index over the hashes of one algorithm."""
 
-    kind: str
+    kind: ClassVar[str]
     """A constant naming the index type in snapshots."""
 
     def __init__(self, algorithm: HashAlgorithm) -> None:

@@ -84,19 +84,23 @@ class HammingMultiIndex(HashIndex):
         self._alive = _resized(self._alive, capacity)
 
     def add(self, ids: Sequence[int], values: Sequence[HashValue]) -> None:
-        id_array = np.asarray(ids, dtype=np.int64)
-        words = self._words_of(values)
-        if len(id_array) != len(words):
+        if len(ids) != len(values):
             raise ValueError("ids and values differ in length")
-        self.remove(id_array.tolist())
-        id_array, keep = np.unique(id_array[::-1], return_index=True)
+        raw = b"".join(self.algorithm.own(v).data for v in values)
+        self.add_raw(np.asarray(ids, dtype=np.int64), np.frombuffer(raw, dtype=np.uint8))
+
+    def add_raw(self, ids: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -> None:
+        """Bulk add: ``data`` holds the hashes' bytes back to back (for example read from the store)."""
+        words = data.view(">u8").reshape(len(ids), self.word_count).astype(np.uint64)
+        self.remove(ids.tolist())
+        unique_ids, keep = np.unique(ids[::-1], return_index=True)
         words = words[::-1][keep]
-        self._reserve(len(id_array))
-        rows = np.arange(self._size, self._size + len(id_array))
-        self._words[rows], self._ids[rows], self._alive[rows] = words, id_array, True
-        self._pending.update(zip(id_array.tolist(), rows.tolist(), strict=True))
-        self._size += len(id_array)
-        self._live += len(id_array)
+        self._reserve(len(unique_ids))
+        rows = np.arange(self._size, self._size + len(unique_ids))
+        self._words[rows], self._ids[rows], self._alive[rows] = words, unique_ids, True
+        self._pending.update(zip(unique_ids.tolist(), rows.tolist(), strict=True))
+        self._size += len(unique_ids)
+        self._live += len(unique_ids)
         self._maybe_rebuild()
 
     def _row_of(self, entry_id: int) -> int | None:
@@ -149,7 +153,17 @@ class HammingMultiIndex(HashIndex):
         offsets, low, rows = self._tables
         masks, ends = hamming_build.MASKS_BY_WEIGHT
         return mih_search(
-            self._words, self._alive, offsets, low, rows, masks, ends, self._indexed, self._size, query, radius
+            self._words,
+            self._alive,
+            offsets,
+            low,
+            rows,
+            masks,
+            ends,
+            self._indexed,
+            self._size,
+            query,
+            radius,
         )
 
     def search(self, query: HashValue, threshold: int) -> list[IndexMatch]:
@@ -162,6 +176,11 @@ class HammingMultiIndex(HashIndex):
 
     def __len__(self) -> int:
         return self._live
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the index's arrays (hashes, ids, flags, chunk tables)."""
+        arrays = (self._words, self._ids, self._alive, *self._tables)
+        return sum(array.nbytes for array in arrays)
 
     # -- snapshots -----------------------------------------------------------------------
 

@@ -33,7 +33,9 @@ def empty_tables(chunks: int) -> Tables:
 
 
 @njit(cache=True, nogil=True)
-def _counting_pass(keys: npt.NDArray[np.uint32], order: npt.NDArray[np.uint32], shift: int) -> npt.NDArray[np.uint32]:
+def _counting_pass(
+    keys: npt.NDArray[np.uint32], order: npt.NDArray[np.uint32], shift: int
+) -> npt.NDArray[np.uint32]:
     counts = np.zeros(BUCKETS + 1, dtype=np.int64)
     for i in range(order.shape[0]):
         counts[((keys[order[i]] >> shift) & 0xFFFF) + 1] += 1

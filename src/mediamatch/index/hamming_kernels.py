@@ -18,7 +18,7 @@ def popcount64(x: np.uint64) -> int:
     return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def chunk_key(words: U64Array, chunk: int) -> int:
     """The 32-bit chunk ``chunk`` of a hash stored as 64-bit words (chunk 0 = high half of word 0)."""
     word = words[chunk // 2]
@@ -27,7 +27,7 @@ def chunk_key(words: U64Array, chunk: int) -> int:
     return int(word & np.uint64(0xFFFFFFFF))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def full_distance(a: U64Array, b: U64Array) -> int:
     total = 0
     for w in range(a.shape[0]):
@@ -35,7 +35,7 @@ def full_distance(a: U64Array, b: U64Array) -> int:
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _found_earlier(row_words: U64Array, query: U64Array, chunk: int, chunk_radius: int) -> bool:
     """True if an earlier chunk also lies within ``chunk_radius``: that chunk already reported the row."""
     for earlier in range(chunk):
@@ -44,7 +44,7 @@ def _found_earlier(row_words: U64Array, query: U64Array, chunk: int, chunk_radiu
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _grow(buffer: I64Array, used: int) -> I64Array:
     if used < buffer.shape[0]:
         return buffer
@@ -53,7 +53,7 @@ def _grow(buffer: I64Array, used: int) -> I64Array:
     return bigger
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _lower_bound(low: npt.NDArray[np.uint16], start: int, end: int, value: int) -> int:
     while start < end:
         middle = (start + end) // 2
@@ -64,8 +64,50 @@ def _lower_bound(low: npt.NDArray[np.uint16], start: int, end: int, value: int) 
     return start
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _any_within(low: npt.NDArray[np.uint16], start: int, end: int, value: int, bits: int) -> bool:
+    """Whether any ``low[start:end]`` lies within ``bits`` bits of ``value``.
+
+    Branch-free (clearing the lowest set bit ``bits`` times leaves zero exactly when at
+    most ``bits`` bits differ), so the compiler can vectorise this pre-check of a bucket.
+    """
+    count = 0
+    for i in range(start, end):
+        x = np.int32(low[i]) ^ np.int32(value)
+        for _ in range(bits):
+            x &= x - np.int32(1)
+        count += x == 0
+    return count > 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _interleaved_lower_bounds(
+    low: npt.NDArray[np.uint16], spans: I64Array, count: int, value: int, ends: I64Array
+) -> None:
+    """Binary-search ``value`` in the first ``count`` spans at once, one step per span per round.
+
+    Advancing all searches together keeps many independent memory loads in flight, which
+    matters more than the comparisons: the tables are far larger than the caches. Each
+    span's start becomes its lower bound; ``ends`` is scratch space.
+    """
+    for b in range(count):
+        ends[b] = spans[b, 1]
+    active = True
+    while active:
+        active = False
+        for b in range(count):
+            start, end = spans[b, 0], ends[b]
+            if start < end:
+                middle = (start + end) // 2
+                if int(low[middle]) < value:
+                    spans[b, 0] = middle + 1
+                else:
+                    ends[b] = middle
+                active = True
+
+
 @njit(cache=True, nogil=True)
-def mih_search(
+def mih_search(  # noqa: C901 - one flat loop nest; per-bucket function calls cost more than the work
     words: U64Array,
     alive: npt.NDArray[np.bool_],
     offsets: I64Array,
@@ -89,17 +131,28 @@ def mih_search(
     found_rows = np.empty(64, dtype=np.int64)
     found_dist = np.empty(64, dtype=np.int64)
     used = 0
+    widest = 0
+    for weight in range(min(chunk_radius, 16) + 1):
+        widest = max(widest, mask_weight_ends[weight] - (0 if weight == 0 else mask_weight_ends[weight - 1]))
+    spans = np.empty((widest, 2), dtype=np.int64)
+    bounds = np.empty(widest, dtype=np.int64)
     for chunk in range(chunks):
         key = chunk_key(query, chunk)
         top, bottom = key >> 16, key & 0xFFFF
         for weight in range(min(chunk_radius, 16) + 1):
             remaining = chunk_radius - weight
             first = 0 if weight == 0 else mask_weight_ends[weight - 1]
-            for m in range(first, mask_weight_ends[weight]):
-                bucket = top ^ int(masks[m])
-                start, end = offsets[chunk, bucket], offsets[chunk, bucket + 1]
-                if remaining == 0:
-                    start = _lower_bound(low[chunk], start, end, bottom)
+            count = mask_weight_ends[weight] - first
+            for m in range(count):
+                bucket = top ^ int(masks[first + m])
+                spans[m, 0] = offsets[chunk, bucket]
+                spans[m, 1] = offsets[chunk, bucket + 1]
+            if remaining == 0:
+                _interleaved_lower_bounds(low[chunk], spans, count, bottom, bounds)
+            for m in range(count):
+                start, end = spans[m, 0], spans[m, 1]
+                if remaining > 0 and not _any_within(low[chunk], start, end, bottom, remaining):
+                    continue
                 for i in range(start, end):
                     low_bits = int(low[chunk, i])
                     if remaining == 0 and low_bits != bottom:

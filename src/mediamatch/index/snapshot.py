@@ -43,7 +43,8 @@ def write_snapshot(
     path: Path, kind: str, algorithm: HashAlgorithm, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
 ) -> None:
     """Write ``arrays`` (C-contiguous) with ``meta`` to ``path`` atomically."""
-    entries, offset = [], 0
+    entries: list[dict[str, Any]] = []
+    offset = 0
     for name, array in arrays.items():
         contiguous = np.ascontiguousarray(array)
         entries.append(
@@ -97,7 +98,9 @@ def _read_header(handle: Any, path: Path) -> tuple[dict[str, Any], int]:
 
 def _check_identity(header: dict[str, Any], path: Path, kind: str, algorithm: HashAlgorithm) -> None:
     if header.get("format") != FORMAT_VERSION:
-        raise IndexSnapshotError(f"{path} is format {header.get('format')}, this reader knows {FORMAT_VERSION}")
+        raise IndexSnapshotError(
+            f"{path} is format {header.get('format')}, this reader knows {FORMAT_VERSION}"
+        )
     found = (header.get("kind"), header.get("algorithm"), header.get("algorithm_version"))
     wanted = (kind, algorithm.name, algorithm.version)
     if found != wanted:

@@ -1,0 +1,8 @@
+"""Range-search indexes over hashes: a brute-force reference and fast exact indexes."""
+
+from mediamatch.index.base import HashIndex, IndexMatch
+from mediamatch.index.bruteforce import BruteForceIndex
+from mediamatch.index.exact import ExactIndex
+from mediamatch.index.hamming import HammingMultiIndex
+
+__all__ = ["BruteForceIndex", "ExactIndex", "HammingMultiIndex", "HashIndex", "IndexMatch"]
