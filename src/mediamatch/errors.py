@@ -50,3 +50,27 @@ class LowQuality(MediamatchError):
 
 class IndexSnapshotError(MediamatchError):
     """An index snapshot is corrupt, truncated, of another format version, kind or algorithm."""
+
+
+class BankError(MediamatchError):
+    """A bank operation cannot be carried out."""
+
+
+class BankNotFound(BankError):
+    """No bank has this name."""
+
+
+class BankExists(BankError):
+    """A bank with this name already exists."""
+
+
+class InvalidBank(BankError):
+    """A bank name, classification or setting is malformed."""
+
+
+class ImportFailed(MediamatchError):
+    """A hash-list file has bad rows; nothing from it was stored. ``errors`` lists (line, message)."""
+
+    def __init__(self, message: str, errors: list[tuple[int, str]]) -> None:
+        super().__init__(message)
+        self.errors = errors

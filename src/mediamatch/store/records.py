@@ -1,0 +1,82 @@
+"""Plain values the store hands out and takes in; no SQLAlchemy types leak past the store."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from mediamatch.errors import InvalidBank
+
+BANK_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+class Classification(enum.Enum):
+    """Industry classification of known material, as NCMEC and the Tech Coalition use it."""
+
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Classification | None:
+        """None for an empty value; raises InvalidBank for anything but A1, A2, B1 or B2."""
+        if text is None or not text.strip():
+            return None
+        try:
+            return cls(text.strip().upper())
+        except ValueError:
+            raise InvalidBank(f"classification must be A1, A2, B1 or B2, not {text!r}") from None
+
+
+def check_bank_name(name: str) -> str:
+    """Bank names are stored constants: upper case letters, digits and underscores, 1-64 long."""
+    if not BANK_NAME.fullmatch(name):
+        raise InvalidBank(f"bank name {name!r} must match {BANK_NAME.pattern} (for example NCMEC_IMAGES)")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    id: int
+    name: str
+    description: str
+    enabled: bool
+    suppression: bool
+    thresholds: dict[str, int]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry to add; ``hash`` is the algorithm's raw bytes."""
+
+    algorithm: str
+    hash: bytes
+    quality: int | None = None
+    classification: Classification | None = None
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    external_id: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    bank_id: int
+    algorithm: str
+    hash: bytes
+    quality: int | None
+    classification: Classification | None
+    tags: tuple[str, ...]
+    source: str | None
+    external_id: str | None
+    added_at: datetime
+    disabled_until: datetime | None
+    note: str | None
+
+    def active(self, now: datetime) -> bool:
+        return self.disabled_until is None or self.disabled_until <= now

@@ -1,0 +1,303 @@
+"""The bank store: SQLite by default, PostgreSQL by URL, schema managed by Alembic.
+
+Guarantees: a hash is stored at most once per bank and algorithm (adding it again is a
+no-op, so imports are idempotent); ``transaction()`` makes a batch of writes
+all-or-nothing; reads stream in batches and never load a whole bank into memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from mediamatch.errors import BankExists, BankNotFound, InvalidBank
+from mediamatch.store.models import BankRow, EntryRow
+from mediamatch.store.records import Bank, Classification, Entry, NewEntry, check_bank_name
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+BATCH = 10_000
+ENV_URL = "MEDIAMATCH_DB"
+
+
+def default_url() -> str:
+    """``$MEDIAMATCH_DB``, else a SQLite file in the user's data directory."""
+    if os.environ.get(ENV_URL):
+        return os.environ[ENV_URL]
+    folder = Path(platformdirs.user_data_dir("mediamatch"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'mediamatch.sqlite3'}"
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every time we store is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _utc_required(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _bank(row: Any) -> Bank:
+    return Bank(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        enabled=row.enabled,
+        suppression=row.suppression,
+        thresholds=dict(row.thresholds),
+        created_at=_utc_required(row.created_at),
+    )
+
+
+def _entry(row: Any) -> Entry:
+    return Entry(
+        id=row.id,
+        bank_id=row.bank_id,
+        algorithm=row.algorithm,
+        hash=bytes(row.hash),
+        quality=row.quality,
+        classification=Classification.parse(row.classification),
+        tags=tuple(row.tags or ()),
+        source=row.source,
+        external_id=row.external_id,
+        added_at=_utc_required(row.added_at),
+        disabled_until=_utc(row.disabled_until),
+        note=row.note,
+    )
+
+
+def _entry_values(bank_id: int, entry: NewEntry, now: datetime) -> dict[str, Any]:
+    return {
+        "bank_id": bank_id,
+        "algorithm": entry.algorithm,
+        "hash": entry.hash,
+        "quality": entry.quality,
+        "classification": entry.classification.value if entry.classification else None,
+        "tags": list(entry.tags),
+        "source": entry.source,
+        "external_id": entry.external_id,
+        "added_at": now,
+        "note": entry.note,
+    }
+
+
+def engine_url(url: str) -> str:
+    """PostgreSQL URLs without a driver use psycopg 3 (the driver mediamatch installs)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Store:
+    """Banks and entries in one SQL database. Safe to share between threads (one engine)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        self.engine = create_engine(engine_url(self.url))
+        if self.engine.dialect.name == "sqlite":
+            _tune_sqlite(self.engine)
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection whose writes commit together at the end, or not at all."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    # -- banks ---------------------------------------------------------------------------
+
+    def create_bank(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        suppression: bool = False,
+        thresholds: dict[str, int] | None = None,
+    ) -> Bank:
+        values = {
+            "name": check_bank_name(name),
+            "description": description,
+            "enabled": True,
+            "suppression": suppression,
+            "thresholds": dict(thresholds or {}),
+            "created_at": datetime.now(UTC),
+        }
+        try:
+            with self.transaction() as connection:
+                connection.execute(insert(BankRow).values(**values))
+        except IntegrityError:
+            raise BankExists(f"bank {name} already exists") from None
+        return self.bank(name)
+
+    def bank(self, name: str, connection: Connection | None = None) -> Bank:
+        with self._reading(connection) as reader:
+            row = reader.execute(select(BankRow.__table__).where(BankRow.name == name)).first()
+        if row is None:
+            raise BankNotFound(f"no bank named {name}")
+        return _bank(row)
+
+    def banks(self) -> list[Bank]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(BankRow.__table__).order_by(BankRow.name)).all()
+        return [_bank(row) for row in rows]
+
+    def update_bank(self, name: str, **changes: Any) -> Bank:
+        """Change ``description``, ``enabled``, ``suppression`` or ``thresholds``."""
+        allowed = {"description", "enabled", "suppression", "thresholds"}
+        if not changes or set(changes) - allowed:
+            raise InvalidBank(f"only {', '.join(sorted(allowed))} can be changed")
+        self.bank(name)
+        with self.transaction() as connection:
+            connection.execute(update(BankRow).where(BankRow.name == name).values(**changes))
+        return self.bank(name)
+
+    def delete_bank(self, name: str) -> None:
+        bank = self.bank(name)
+        with self.transaction() as connection:
+            connection.execute(delete(EntryRow).where(EntryRow.bank_id == bank.id))
+            connection.execute(delete(BankRow).where(BankRow.id == bank.id))
+
+    # -- entries -------------------------------------------------------------------------
+
+    def _insert_ignoring_duplicates(self, connection: Connection) -> Any:
+        dialect = connection.dialect.name
+        module = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect)
+        if module is None:
+            raise InvalidBank(f"database {dialect} is not supported (SQLite or PostgreSQL)")
+        return module.insert(EntryRow).on_conflict_do_nothing(index_elements=["bank_id", "algorithm", "hash"])
+
+    def add_entries(
+        self, bank_name: str, entries: Iterable[NewEntry], connection: Connection | None = None
+    ) -> int:
+        """Insert entries in batches; existing (bank, algorithm, hash) rows are left alone.
+
+        Returns how many rows were new. Pass ``connection`` (from ``transaction()``) to make
+        the insert part of a larger all-or-nothing unit.
+        """
+        with self._writing(connection) as writer:
+            bank_id = self.bank(bank_name, writer).id
+            statement = self._insert_ignoring_duplicates(writer)
+            before = self._count(writer, bank_id)
+            now = datetime.now(UTC)
+            batch: list[dict[str, Any]] = []
+            for entry in entries:
+                batch.append(_entry_values(bank_id, entry, now))
+                if len(batch) >= BATCH:
+                    writer.execute(statement, batch)
+                    batch = []
+            if batch:
+                writer.execute(statement, batch)
+            return self._count(writer, bank_id) - before
+
+    def _count(self, connection: Connection, bank_id: int) -> int:
+        query = select(func.count()).select_from(EntryRow).where(EntryRow.bank_id == bank_id)
+        return int(connection.execute(query).scalar_one())
+
+    def count_entries(self, bank_name: str) -> int:
+        with self.engine.connect() as connection:
+            return self._count(connection, self.bank(bank_name, connection).id)
+
+    def entries(self, bank_name: str | None = None, algorithm: str | None = None) -> Iterator[Entry]:
+        """Stream entries in id order, optionally of one bank and/or one algorithm."""
+        last_id = 0
+        while True:
+            query = select(EntryRow.__table__).where(EntryRow.id > last_id).order_by(EntryRow.id).limit(BATCH)
+            if bank_name is not None:
+                query = query.where(EntryRow.bank_id == self.bank(bank_name).id)
+            if algorithm is not None:
+                query = query.where(EntryRow.algorithm == algorithm)
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).all()
+            if not rows:
+                return
+            yield from (_entry(row) for row in rows)
+            last_id = rows[-1].id
+
+    def get_entries(self, ids: Iterable[int]) -> list[Entry]:
+        wanted = sorted(set(ids))
+        found: list[Entry] = []
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), BATCH):
+                query = select(EntryRow.__table__).where(EntryRow.id.in_(wanted[start : start + BATCH]))
+                found.extend(_entry(row) for row in connection.execute(query))
+        return sorted(found, key=lambda e: e.id)
+
+    def delete_entries(self, ids: Iterable[int], connection: Connection | None = None) -> int:
+        wanted = list(ids)
+        with self._writing(connection) as writer:
+            removed = 0
+            for start in range(0, len(wanted), BATCH):
+                result = writer.execute(
+                    delete(EntryRow).where(EntryRow.id.in_(wanted[start : start + BATCH]))
+                )
+                removed += result.rowcount
+            return removed
+
+    def delete_by_external_id(
+        self, bank_name: str, external_ids: Iterable[str], connection: Connection
+    ) -> int:
+        bank_id = self.bank(bank_name, connection).id
+        wanted = list(external_ids)
+        removed = 0
+        for start in range(0, len(wanted), BATCH):
+            chosen = wanted[start : start + BATCH]
+            statement = delete(EntryRow).where(EntryRow.bank_id == bank_id, EntryRow.external_id.in_(chosen))
+            removed += connection.execute(statement).rowcount
+        return removed
+
+    def set_entry_disabled_until(self, entry_id: int, until: datetime | None) -> None:
+        with self.transaction() as connection:
+            connection.execute(update(EntryRow).where(EntryRow.id == entry_id).values(disabled_until=until))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self, connection: Connection | None) -> Iterator[Connection]:
+        if connection is not None:
+            yield connection
+            return
+        with self.engine.connect() as fresh:
+            yield fresh
+
+    @contextmanager
+    def _writing(self, connection: Connection | None) -> Iterator[Connection]:
+        if connection is not None:
+            yield connection
+            return
+        with self.transaction() as fresh:
+            yield fresh

@@ -1,0 +1,143 @@
+"""The contract every store backend passes (SQLite always, PostgreSQL when configured).
+
+Subclass ``StoreContract`` and provide a ``store`` fixture yielding an empty ``Store``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mediamatch.errors import BankExists, BankNotFound, InvalidBank
+from mediamatch.store import Classification, NewEntry, Store
+
+
+def md5_entry(text: str, **fields: object) -> NewEntry:
+    return NewEntry("md5", hashlib.md5(text.encode()).digest(), **fields)  # type: ignore[arg-type]
+
+
+class StoreContract:
+    def test_banks_are_created_listed_and_found_by_constant_name(self, store: Store) -> None:
+        store.create_bank("NCMEC_IMAGES", description="hash-sharing images", thresholds={"pdq": 28})
+        store.create_bank("KNOWN_FALSE_POSITIVES", suppression=True)
+        assert [b.name for b in store.banks()] == ["KNOWN_FALSE_POSITIVES", "NCMEC_IMAGES"]
+        bank = store.bank("NCMEC_IMAGES")
+        assert (bank.description, bank.enabled, bank.suppression, bank.thresholds) == (
+            "hash-sharing images",
+            True,
+            False,
+            {"pdq": 28},
+        )
+        assert bank.created_at.tzinfo is not None
+        assert store.bank("KNOWN_FALSE_POSITIVES").suppression
+
+    @pytest.mark.parametrize("name", ["lower", "HAS SPACE", "", "9STARTS_WITH_DIGIT", "X" * 65])
+    def test_bad_bank_names_are_refused(self, store: Store, name: str) -> None:
+        with pytest.raises(InvalidBank):
+            store.create_bank(name)
+
+    def test_duplicate_and_missing_banks_raise_domain_errors(self, store: Store) -> None:
+        store.create_bank("TEST")
+        with pytest.raises(BankExists):
+            store.create_bank("TEST")
+        with pytest.raises(BankNotFound):
+            store.bank("NOPE")
+        with pytest.raises(BankNotFound):
+            store.add_entries("NOPE", [md5_entry("a")])
+
+    def test_banks_can_be_disabled_and_reconfigured(self, store: Store) -> None:
+        store.create_bank("TEST")
+        assert not store.update_bank("TEST", enabled=False).enabled
+        assert store.update_bank("TEST", thresholds={"pdq": 20}).thresholds == {"pdq": 20}
+        with pytest.raises(InvalidBank):
+            store.update_bank("TEST", created_at="yesterday")
+
+    def test_entries_round_trip_with_their_metadata(self, store: Store) -> None:
+        store.create_bank("TEST")
+        entry = md5_entry(
+            "a",
+            quality=90,
+            classification=Classification.A1,
+            tags=("csam", "video"),
+            source="NCMEC member 42",
+            external_id="image1",
+            note="from the 2026-11 list",
+        )
+        assert store.add_entries("TEST", [entry]) == 1
+        (stored,) = store.entries("TEST")
+        assert (stored.algorithm, stored.hash, stored.quality, stored.classification) == (
+            "md5",
+            entry.hash,
+            90,
+            Classification.A1,
+        )
+        assert (stored.tags, stored.source, stored.external_id, stored.note) == (
+            ("csam", "video"),
+            "NCMEC member 42",
+            "image1",
+            "from the 2026-11 list",
+        )
+        assert stored.added_at.tzinfo is not None
+        assert stored.active(datetime.now(UTC))
+
+    def test_a_hash_is_unique_per_bank_and_algorithm_and_adding_twice_adds_nothing(
+        self, store: Store
+    ) -> None:
+        store.create_bank("ONE")
+        store.create_bank("TWO")
+        batch = [md5_entry(str(i)) for i in range(50)]
+        assert store.add_entries("ONE", batch) == 50
+        assert store.add_entries("ONE", batch) == 0
+        assert store.add_entries("TWO", batch[:5]) == 5
+        same_bytes_other_algorithm = NewEntry("sha1", batch[0].hash + bytes(4))
+        assert store.add_entries("ONE", [same_bytes_other_algorithm, batch[1]]) == 1
+        assert store.count_entries("ONE") == 51
+
+    def test_entries_stream_in_batches_and_filter(self, store: Store) -> None:
+        store.create_bank("BIG")
+        store.create_bank("SMALL")
+        store.add_entries("BIG", (md5_entry(f"big-{i}") for i in range(25_000)))
+        store.add_entries("SMALL", [md5_entry("small"), NewEntry("sha1", bytes(20))])
+        ids = [e.id for e in store.entries("BIG")]
+        assert len(ids) == 25_000
+        assert ids == sorted(ids)
+        assert [e.algorithm for e in store.entries(algorithm="sha1")] == ["sha1"]
+        assert len(list(store.entries())) == 25_002
+        assert [e.id for e in store.get_entries(ids[:3])] == ids[:3]
+
+    def test_a_failed_transaction_stores_nothing(self, store: Store) -> None:
+        store.create_bank("TEST")
+
+        def import_then_fail() -> None:
+            with store.transaction() as connection:
+                store.add_entries("TEST", [md5_entry("a"), md5_entry("b")], connection)
+                raise RuntimeError("bad row further down the file")
+
+        with pytest.raises(RuntimeError):
+            import_then_fail()
+        assert store.count_entries("TEST") == 0
+
+    def test_deleting_entries_and_banks(self, store: Store) -> None:
+        store.create_bank("TEST")
+        store.add_entries("TEST", [md5_entry(str(i), external_id=f"x{i}") for i in range(10)])
+        ids = [e.id for e in store.entries("TEST")]
+        assert store.delete_entries(ids[:3]) == 3
+        with store.transaction() as connection:
+            assert store.delete_by_external_id("TEST", ["x5", "x6", "missing"], connection) == 2
+        assert store.count_entries("TEST") == 5
+        store.delete_bank("TEST")
+        with pytest.raises(BankNotFound):
+            store.bank("TEST")
+        assert list(store.entries()) == []
+
+    def test_entries_can_be_disabled_until_a_time(self, store: Store) -> None:
+        store.create_bank("TEST")
+        store.add_entries("TEST", [md5_entry("a")])
+        (entry,) = store.entries("TEST")
+        later = datetime.now(UTC) + timedelta(days=1)
+        store.set_entry_disabled_until(entry.id, later)
+        (disabled,) = store.entries("TEST")
+        assert not disabled.active(datetime.now(UTC))
+        assert disabled.active(later + timedelta(seconds=1))
