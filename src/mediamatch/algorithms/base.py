@@ -130,6 +130,10 @@ class HashAlgorithm(ABC):
     def examples(self) -> Sequence[str]:
         """Canonical texts of a few valid hashes, for documentation and contract tests."""
 
+    def from_bytes(self, data: bytes) -> HashValue:
+        """Wrap raw bytes as this algorithm's value; implementations check the length."""
+        return HashValue(self.name, self.version, bytes(data))
+
     def is_match(self, a: HashValue, b: HashValue, threshold: int | None = None) -> bool:
         """True when ``distance(a, b) <= threshold`` (the configured threshold by default)."""
         limit = self.threshold if threshold is None else threshold

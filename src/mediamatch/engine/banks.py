@@ -1,0 +1,127 @@
+"""Importing and exporting hash lists: streamed, idempotent, all-or-nothing per file.
+
+A file is read record by record inside one transaction. Every bad record is reported
+with its line number; if there is any, the transaction is rolled back and nothing from
+the file is stored (``ImportFailed``). Re-importing a file adds nothing, because the
+store ignores a hash already in the bank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Connection
+
+from mediamatch.algorithms import AlgorithmRegistry
+from mediamatch.engine.hashlists import READERS, WRITERS, ListFormat, RowError, detect_format
+from mediamatch.errors import ImportFailed
+from mediamatch.store import NewEntry, Store
+
+FLUSH_EVERY = 10_000
+ERRORS_KEPT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What one import did: records read, entries new to the bank, already present, deleted, skipped."""
+
+    format: ListFormat
+    records: int
+    added: int
+    already_present: int
+    deleted: int
+    skipped_fingerprints: int
+
+
+class _Importer:
+    def __init__(self, store: Store, bank: str, connection: Connection) -> None:
+        self.store, self.bank, self.connection = store, bank, connection
+        self.pending: list[NewEntry] = []
+        self.errors: list[tuple[int, str]] = []
+        self.records = self.offered = self.added = self.deleted = self.skipped = 0
+
+    def flush(self) -> None:
+        if self.pending and not self.errors:
+            self.added += self.store.add_entries(self.bank, self.pending, self.connection)
+        self.pending = []
+
+    def take(self, record: object) -> None:
+        self.records += 1
+        if isinstance(record, RowError):
+            if len(self.errors) < ERRORS_KEPT:
+                self.errors.append((record.line, record.message))
+            self.pending = []
+            return
+        if self.errors:
+            return  # keep reading to report every bad line, but store nothing more
+        self.pending.extend(record.entries)  # type: ignore[attr-defined]
+        self.offered += len(record.entries)  # type: ignore[attr-defined]
+        self.skipped += record.skipped  # type: ignore[attr-defined]
+        if record.deleted_external_ids:  # type: ignore[attr-defined]
+            self.flush()
+            ids = record.deleted_external_ids  # type: ignore[attr-defined]
+            self.deleted += self.store.delete_by_external_id(self.bank, ids, self.connection)
+        if len(self.pending) >= FLUSH_EVERY:
+            self.flush()
+
+
+def import_stream(
+    store: Store,
+    registry: AlgorithmRegistry,
+    bank: str,
+    stream: IO[bytes],
+    list_format: ListFormat | None = None,
+    algorithm: str | None = None,
+) -> ImportReport:
+    """Import one hash list into ``bank``; raises ImportFailed (storing nothing) on any bad record."""
+    chosen = list_format or detect_format(stream)
+    if algorithm is not None:
+        registry.get(algorithm)
+    with store.transaction() as connection:
+        store.bank(bank, connection)
+        importer = _Importer(store, bank, connection)
+        for record in READERS[chosen](stream, registry, algorithm):
+            importer.take(record)
+        importer.flush()
+        if importer.errors:
+            shown = "; ".join(f"line {line}: {message}" for line, message in importer.errors[:20])
+            more = len(importer.errors) - 20
+            suffix = f"; and {more} more" if more > 0 else ""
+            raise ImportFailed(
+                f"{len(importer.errors)} bad records, nothing imported: {shown}{suffix}", importer.errors
+            )
+    return ImportReport(
+        chosen,
+        importer.records,
+        importer.added,
+        importer.offered - importer.added,
+        importer.deleted,
+        importer.skipped,
+    )
+
+
+def import_file(
+    store: Store,
+    registry: AlgorithmRegistry,
+    bank: str,
+    path: Path,
+    list_format: ListFormat | None = None,
+    algorithm: str | None = None,
+) -> ImportReport:
+    with path.open("rb") as stream:
+        return import_stream(store, registry, bank, stream, list_format, algorithm)
+
+
+def export_stream(
+    store: Store,
+    registry: AlgorithmRegistry,
+    bank: str,
+    stream: IO[bytes],
+    list_format: ListFormat,
+    algorithm: str | None = None,
+) -> int:
+    """Write the bank's entries (id order) in ``list_format``; returns how many were written."""
+    store.bank(bank)
+    return WRITERS[list_format](store.entries(bank, algorithm), stream, registry, algorithm)

@@ -1,0 +1,201 @@
+"""Hash-list imports and exports: every format round-trips, imports are idempotent and all-or-nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+
+from mediamatch.algorithms import default_registry
+from mediamatch.engine.banks import export_stream, import_file, import_stream
+from mediamatch.engine.hashlists import ListFormat, detect_format
+from mediamatch.errors import ImportFailed
+from mediamatch.store import Classification, NewEntry, Store
+
+REGISTRY = default_registry()
+PDQ_A = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+PDQ_B = "30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af"
+
+
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store(f"sqlite:///{tmp_path / 'banks.sqlite3'}")
+    opened.create_bank("SOURCE")
+    opened.create_bank("TARGET")
+    return opened
+
+
+def fill(store: Store) -> None:
+    store.add_entries(
+        "SOURCE",
+        [
+            NewEntry(
+                "pdq", bytes.fromhex(PDQ_A), quality=100, classification=Classification.A1, external_id="img1"
+            ),
+            NewEntry("md5", bytes.fromhex(md5("a")), classification=Classification.A1, external_id="img1"),
+            NewEntry("sha1", bytes.fromhex(sha1("a")), classification=Classification.A1, external_id="img1"),
+            NewEntry("md5", bytes.fromhex(md5("b")), classification=Classification.B2, external_id="img2"),
+            NewEntry("pdq", bytes.fromhex(PDQ_B), tags=("vics-category:1",), external_id="img3"),
+        ],
+    )
+
+
+def hashes(store: Store, bank: str) -> set[tuple[str, bytes]]:
+    return {(e.algorithm, e.hash) for e in store.entries(bank)}
+
+
+@pytest.mark.parametrize("list_format", list(ListFormat))
+def test_every_format_round_trips_and_reimporting_adds_nothing(store: Store, list_format: ListFormat) -> None:
+    fill(store)
+    buffer = io.BytesIO()
+    written = export_stream(store, REGISTRY, "SOURCE", buffer, list_format)
+    assert written == 5
+    buffer.seek(0)
+    assert detect_format(buffer) is list_format
+    report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(buffer.getvalue()), list_format)
+    assert report.added == 5
+    assert hashes(store, "TARGET") == hashes(store, "SOURCE")
+    again = import_stream(store, REGISTRY, "TARGET", io.BytesIO(buffer.getvalue()), list_format)
+    assert (again.added, again.already_present) == (0, 5)
+    assert store.count_entries("TARGET") == 5
+
+
+def test_metadata_survives_hma_csv(store: Store) -> None:
+    fill(store)
+    buffer = io.BytesIO()
+    export_stream(store, REGISTRY, "SOURCE", buffer, ListFormat.HMA_CSV)
+    import_stream(store, REGISTRY, "TARGET", io.BytesIO(buffer.getvalue()), ListFormat.HMA_CSV)
+    source = sorted(store.entries("SOURCE"), key=lambda e: e.hash)
+    target = sorted(store.entries("TARGET"), key=lambda e: e.hash)
+    keep = ("classification", "tags", "external_id", "quality")
+    assert [[getattr(e, k) for k in keep] for e in target] == [[getattr(e, k) for k in keep] for e in source]
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_stored(store: Store) -> None:
+    lines = [f"# list of md5\n{md5('1')}\n", "not-a-hash\n", f"{md5('2')}\n", "abc\n", f"{md5('3')}\n"]
+    with pytest.raises(ImportFailed) as failure:
+        import_stream(store, REGISTRY, "TARGET", io.BytesIO("".join(lines).encode()), ListFormat.PLAIN, "md5")
+    assert [line for line, _ in failure.value.errors] == [3, 5]
+    assert "line 3" in str(failure.value)
+    assert store.count_entries("TARGET") == 0
+
+
+def test_plain_lists_need_an_algorithm_or_self_describing_lines(store: Store) -> None:
+    data = f"pdq:{PDQ_A}\nmd5:{md5('x').upper()}\n".encode()
+    report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(data), ListFormat.PLAIN)
+    assert report.added == 2
+    with pytest.raises(ImportFailed):
+        import_stream(store, REGISTRY, "TARGET", io.BytesIO(PDQ_A.encode()), ListFormat.PLAIN)
+
+
+NCMEC_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+    <images count="2" maxTimestamp="2026-10-24T15:10:00Z">
+        <image>
+            <member id="42">Example Member</member>
+            <timestamp>2026-10-24T15:00:00Z</timestamp>
+            <id>image1</id>
+            <classification>A1</classification>
+            <fingerprints>
+                <md5>{md5("n1")}</md5>
+                <sha1>{sha1("n1")}</sha1>
+                <pdna>0a0b0c</pdna>
+                <pdq>{PDQ_A}</pdq>
+            </fingerprints>
+        </image>
+        <deletedImage>
+            <member id="43">Other Member</member>
+            <id>old-image</id>
+        </deletedImage>
+    </images>
+    <videos count="1" maxTimestamp="2026-10-24T15:20:00Z">
+        <video>
+            <member id="42">Example Member</member>
+            <id>video1</id>
+            <classification>B1</classification>
+            <fingerprints><md5>{md5("v1")}</md5><tmk-pdqf rel="self" href="/v2/x"/></fingerprints>
+        </video>
+    </videos>
+</queryResult>
+"""
+
+
+def test_ncmec_entries_carry_classification_source_and_apply_deletions(store: Store) -> None:
+    store.add_entries("TARGET", [NewEntry("md5", bytes.fromhex(md5("old")), external_id="old-image")])
+    report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(NCMEC_XML.encode()))
+    assert (report.format, report.added, report.deleted, report.skipped_fingerprints) == (
+        ListFormat.NCMEC_XML,
+        4,
+        1,
+        2,
+    )
+    entries = {(e.algorithm, e.external_id): e for e in store.entries("TARGET")}
+    assert set(entries) == {("md5", "image1"), ("sha1", "image1"), ("pdq", "image1"), ("md5", "video1")}
+    assert entries["pdq", "image1"].classification is Classification.A1
+    assert entries["md5", "video1"].classification is Classification.B1
+    assert entries["md5", "image1"].source == "NCMEC member 42 (Example Member)"
+
+
+def test_ncmec_errors_name_the_line(store: Store) -> None:
+    broken = NCMEC_XML.replace(f"<md5>{md5('v1')}</md5>", "<md5>xyz</md5>")
+    with pytest.raises(ImportFailed) as failure:
+        import_stream(store, REGISTRY, "TARGET", io.BytesIO(broken.encode()))
+    ((line, message),) = failure.value.errors
+    assert line == broken.splitlines().index("        <video>") + 1
+    assert "md5" in message
+    truncated = NCMEC_XML[: len(NCMEC_XML) // 2]
+    with pytest.raises(ImportFailed, match="malformed XML"):
+        import_stream(store, REGISTRY, "TARGET", io.BytesIO(truncated.encode()), ListFormat.NCMEC_XML)
+
+
+def vics_document(media: list[str], key: str = "value") -> bytes:
+    context = '"@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"'
+    return ("{" + context + f', "{key}": [\n' + ",\n".join(media) + "\n]}").encode()
+
+
+def test_vics_media_with_alternative_hashes(store: Store) -> None:
+    media = [
+        f'{{"MediaID": 1, "Category": 1, "MD5": "{md5("v").upper()}", "SHA1": "{sha1("v").upper()}", '
+        f'"AlternativeHashes": [{{"HashName": "PhotoDNA", "HashValue": "AAAA"}}, '
+        f'{{"HashName": "PDQ", "HashValue": "{PDQ_B}"}}]}}',
+        f'{{"MediaID": 2, "Category": 0, "MD5": "{md5("w")}"}}',
+    ]
+    report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(vics_document(media)))
+    assert (report.format, report.records, report.added, report.skipped_fingerprints) == (
+        ListFormat.VICS_JSON,
+        2,
+        4,
+        1,
+    )
+    pdq = next(e for e in store.entries("TARGET", "pdq"))
+    assert (pdq.external_id, pdq.tags) == ("1", ("vics-category:1",))
+
+
+def test_vics_errors_name_the_line_and_the_array_may_be_called_media(store: Store) -> None:
+    media = [f'{{"MediaID": {i}, "MD5": "{md5(str(i))}"}}' for i in range(5)]
+    media[3] = '{"MediaID": 3, "MD5": "zz"}'
+    with pytest.raises(ImportFailed) as failure:
+        import_stream(store, REGISTRY, "TARGET", io.BytesIO(vics_document(media, key="Media")))
+    assert [line for line, _ in failure.value.errors] == [5]
+
+
+def test_large_lists_stream_through(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    with path.open("w") as handle:
+        for i in range(60_000):
+            handle.write(md5(str(i)) + "\n")
+    report = import_file(store, REGISTRY, "TARGET", path, algorithm="md5")
+    assert (report.records, report.added) == (60_000, 60_000)
+    buffer = io.BytesIO()
+    assert export_stream(store, REGISTRY, "TARGET", buffer, ListFormat.PLAIN, "md5") == 60_000
+    assert buffer.getvalue().count(b"\n") == 60_000
