@@ -16,9 +16,16 @@ from typing import Annotated
 import typer
 
 from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult, default_registry
-from mediamatch.engine import FileHasher, FileHashes, HashMode
-from mediamatch.engine.records import csv_header, file_hashes_to_dict, file_hashes_to_row
-from mediamatch.errors import MediamatchError
+from mediamatch.cli_banks import bank_app, open_store
+from mediamatch.engine import FileHasher, FileHashes, HashMode, iter_files
+from mediamatch.engine.matching import Matcher
+from mediamatch.engine.records import (
+    csv_header,
+    file_hashes_to_dict,
+    file_hashes_to_row,
+    file_matches_to_dict,
+)
+from mediamatch.errors import ImportFailed, MediamatchError
 from mediamatch.media import DecodeOptions
 
 EXIT_ITEM_FAILED = 1
@@ -32,6 +39,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(bank_app, name="bank")
+
+
+@app.callback()
+def options(
+    context: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar="MEDIAMATCH_DB", help="Database URL (default: SQLite in the user data folder)."
+        ),
+    ] = None,
+) -> None:
+    """Perceptual hashing and matching of images."""
+    context.obj = {"db": db}
 
 
 class OutputFormat(enum.Enum):
@@ -141,10 +163,37 @@ def compare_command(
         raise typer.Exit(EXIT_NO_MATCH)
 
 
+@app.command("match")
+def match_command(
+    context: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).")],
+    bank: Annotated[
+        list[str] | None, typer.Option("--bank", "-b", help="Only these banks (default: all).")
+    ] = None,
+    mode: ModeOption = HashMode.EXACT,
+) -> None:
+    """Match files against banks: one JSON line per file with bank, entry, classification, distance."""
+    matcher = Matcher(open_store(context), default_registry(), bank or (), mode=mode)
+    failed = total = 0
+    for path in iter_files(paths):
+        found = matcher.match_file(path)
+        total += 1
+        failed += found.error is not None
+        typer.echo(json.dumps(file_matches_to_dict(found)))
+    if failed:
+        typer.echo(f"mediamatch: {failed} of {total} files could not be fully hashed", err=True)
+        raise typer.Exit(EXIT_ITEM_FAILED)
+
+
 def main() -> None:
     """Console entry point: domain errors become one line on stderr and exit status 2."""
     try:
         app()
+    except ImportFailed as error:
+        typer.echo(f"mediamatch: error: {error}", err=True)
+        for line, message in error.errors[20:]:
+            typer.echo(f"  line {line}: {message}", err=True)
+        sys.exit(EXIT_UNUSABLE_INPUT)
     except MediamatchError as error:
         typer.echo(f"mediamatch: error: {error}", err=True)
         sys.exit(EXIT_UNUSABLE_INPUT)

@@ -6,6 +6,7 @@ from typing import Any
 
 from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult
 from mediamatch.engine.hashing import FileHashes
+from mediamatch.engine.matching import BankMatch, FileMatches
 
 
 def file_hashes_to_dict(record: FileHashes, registry: AlgorithmRegistry) -> dict[str, Any]:
@@ -56,3 +57,27 @@ def csv_header(algorithms: list[str]) -> list[str]:
     for name in algorithms:
         columns += [name, f"{name}_quality"]
     return [*columns, "error_kind", "error"]
+
+
+def _match_to_dict(match: BankMatch) -> dict[str, Any]:
+    return {
+        "bank": match.bank,
+        "entry_id": match.entry_id,
+        "external_id": match.external_id,
+        "classification": match.classification.value if match.classification else None,
+        "algorithm": match.algorithm,
+        "distance": match.distance,
+    }
+
+
+def file_matches_to_dict(found: FileMatches) -> dict[str, Any]:
+    """JSON-ready dict: path, matches, matches cancelled by suppression banks, low-quality hashes, error."""
+    out: dict[str, Any] = {"path": found.path, "matches": [_match_to_dict(m) for m in found.matches]}
+    if found.suppressed_by:
+        out["suppressed"] = [_match_to_dict(m) for m in found.suppressed]
+        out["suppressed_by"] = [_match_to_dict(m) for m in found.suppressed_by]
+    if found.low_quality:
+        out["low_quality"] = found.low_quality
+    if found.error is not None:
+        out["error"] = {"kind": found.error.kind, "message": found.error.message}
+    return out

@@ -232,6 +232,17 @@ class Store:
         with self.engine.connect() as connection:
             return self._count(connection, self.bank(bank_name, connection).id)
 
+    def count_by_algorithm(self, bank_name: str) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            bank_id = self.bank(bank_name, connection).id
+            query = (
+                select(EntryRow.algorithm, func.count())
+                .where(EntryRow.bank_id == bank_id)
+                .group_by(EntryRow.algorithm)
+                .order_by(EntryRow.algorithm)
+            )
+            return {str(algorithm): int(count) for algorithm, count in connection.execute(query)}
+
     def entries(self, bank_name: str | None = None, algorithm: str | None = None) -> Iterator[Entry]:
         """Stream entries in id order, optionally of one bank and/or one algorithm."""
         last_id = 0

@@ -1,0 +1,149 @@
+"""``mediamatch bank ...``: create, list, show, import, export, disable, enable and delete banks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mediamatch.algorithms import default_registry
+from mediamatch.engine.banks import export_stream, import_file
+from mediamatch.engine.hashlists import ListFormat
+from mediamatch.errors import InvalidBank
+from mediamatch.store import Store
+
+bank_app = typer.Typer(help="Manage banks of known hashes.", no_args_is_help=True)
+
+NameArgument = Annotated[str, typer.Argument(help="Bank name: upper case, digits, underscores.")]
+FormatOption = Annotated[
+    ListFormat | None,
+    typer.Option("--format", "-f", help="Hash-list format (default: detected from content)."),
+]
+AlgorithmOption = Annotated[
+    str | None,
+    typer.Option("--algorithm", "-a", help="Algorithm of a plain list, or the only one to export."),
+]
+
+
+def open_store(context: typer.Context) -> Store:
+    """The store named by ``--db`` (or $MEDIAMATCH_DB, or the default SQLite file)."""
+    url = context.obj.get("db") if isinstance(context.obj, dict) else None
+    return Store(url)
+
+
+def _thresholds(pairs: list[str]) -> dict[str, int]:
+    registry = default_registry()
+    thresholds = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not value.strip().isdigit():
+            raise InvalidBank(f"threshold {pair!r} must look like pdq=28")
+        thresholds[registry.get(name.strip().lower()).name] = int(value)
+    return thresholds
+
+
+@bank_app.command("create")
+def create(
+    context: typer.Context,
+    name: NameArgument,
+    description: Annotated[str, typer.Option(help="What the bank holds.")] = "",
+    suppression: Annotated[
+        bool, typer.Option(help="Known false positives: a hit cancels other matches.")
+    ] = False,
+    threshold: Annotated[list[str] | None, typer.Option(help="Per-algorithm threshold, e.g. pdq=28.")] = None,
+) -> None:
+    """Create an empty bank."""
+    bank = open_store(context).create_bank(
+        name, description=description, suppression=suppression, thresholds=_thresholds(threshold or [])
+    )
+    typer.echo(f"created bank {bank.name}")
+
+
+@bank_app.command("list")
+def list_banks(context: typer.Context) -> None:
+    """One line per bank: name, entries, state and description."""
+    store = open_store(context)
+    for bank in store.banks():
+        state = ("enabled" if bank.enabled else "disabled") + (", suppression" if bank.suppression else "")
+        typer.echo(f"{bank.name}\t{store.count_entries(bank.name)} entries\t{state}\t{bank.description}")
+
+
+@bank_app.command("show")
+def show(context: typer.Context, name: NameArgument) -> None:
+    """Settings of a bank and its entry counts per algorithm."""
+    store = open_store(context)
+    bank = store.bank(name)
+    typer.echo(f"name: {bank.name}\ndescription: {bank.description}")
+    typer.echo(f"enabled: {bank.enabled}\nsuppression: {bank.suppression}")
+    typer.echo(f"created: {bank.created_at.isoformat()}")
+    typer.echo(f"thresholds: {bank.thresholds or 'algorithm defaults'}")
+    for algorithm, count in store.count_by_algorithm(name).items():
+        typer.echo(f"entries ({algorithm}): {count}")
+
+
+@bank_app.command("import")
+def import_command(
+    context: typer.Context,
+    name: NameArgument,
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Hash-list file.")],
+    list_format: FormatOption = None,
+    algorithm: AlgorithmOption = None,
+) -> None:
+    """Import a hash list: all of it, or nothing if any record is bad (errors name their lines)."""
+    report = import_file(open_store(context), default_registry(), name, path, list_format, algorithm)
+    typer.echo(
+        f"{report.format.value}: {report.records} records, {report.added} entries added, "
+        f"{report.already_present} already present, {report.deleted} deleted, "
+        f"{report.skipped_fingerprints} unsupported fingerprints skipped"
+    )
+
+
+@bank_app.command("export")
+def export_command(
+    context: typer.Context,
+    name: NameArgument,
+    path: Annotated[str, typer.Argument(help="Output file, or - for standard output.")],
+    list_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.HMA_CSV,
+    algorithm: AlgorithmOption = None,
+) -> None:
+    """Write a bank's entries as a hash list."""
+    store, registry = open_store(context), default_registry()
+    if path == "-":
+        written = export_stream(store, registry, name, sys.stdout.buffer, list_format, algorithm)
+    else:
+        with Path(path).open("wb") as stream:
+            written = export_stream(store, registry, name, stream, list_format, algorithm)
+    typer.echo(f"exported {written} entries", err=True)
+
+
+@bank_app.command("disable")
+def disable(context: typer.Context, name: NameArgument) -> None:
+    """Stop matching against a bank (its entries are kept)."""
+    open_store(context).update_bank(name, enabled=False)
+    typer.echo(f"disabled bank {name}")
+
+
+@bank_app.command("enable")
+def enable(context: typer.Context, name: NameArgument) -> None:
+    """Match against a disabled bank again."""
+    open_store(context).update_bank(name, enabled=True)
+    typer.echo(f"enabled bank {name}")
+
+
+@bank_app.command("delete")
+def delete(
+    context: typer.Context,
+    name: NameArgument,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm deleting the bank and all its entries.")
+    ] = False,
+) -> None:
+    """Delete a bank and all its entries (asks for --yes)."""
+    store = open_store(context)
+    count = store.count_entries(name)
+    if not yes:
+        raise InvalidBank(f"deleting {name} removes {count} entries; repeat with --yes to confirm")
+    store.delete_bank(name)
+    typer.echo(f"deleted bank {name} ({count} entries)")

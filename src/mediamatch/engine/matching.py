@@ -1,0 +1,171 @@
+"""Matching files against banks: one index per algorithm, per-bank thresholds, suppression banks.
+
+``Matcher`` loads the active entries of the chosen banks (and of every enabled
+suppression bank) into indexes when it is built; rebuild it to see later changes. A
+query hash below its algorithm's quality floor is not matched (reported as low
+quality). A hit counts for a bank when its distance is within that bank's threshold
+for the algorithm (inclusive; the algorithm's default unless the bank overrides it).
+When any suppression bank matches a file, the file's other matches are cancelled and
+reported as suppressed: suppression banks hold known false positives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from mediamatch.algorithms import (
+    AlgorithmRegistry,
+    BitStringAlgorithm,
+    FileHashAlgorithm,
+    HashAlgorithm,
+    HashResult,
+)
+from mediamatch.engine.hashing import FileHasher, HashMode, ItemError
+from mediamatch.index import BruteForceIndex, ExactIndex, HammingMultiIndex, HashIndex
+from mediamatch.store import Bank, Classification, Entry, Store
+
+LOAD_BATCH = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class BankMatch:
+    """One bank entry matched, with the distance in the algorithm's unit."""
+
+    bank: str
+    entry_id: int
+    algorithm: str
+    distance: int
+    classification: Classification | None
+    external_id: str | None
+    suppression: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FileMatches:
+    """``matches`` count; ``suppressed`` were cancelled by the ``suppressed_by`` hits."""
+
+    path: str
+    matches: list[BankMatch] = field(default_factory=list)
+    suppressed: list[BankMatch] = field(default_factory=list)
+    suppressed_by: list[BankMatch] = field(default_factory=list)
+    low_quality: list[str] = field(default_factory=list)
+    error: ItemError | None = None
+
+
+def new_index(algorithm: HashAlgorithm) -> HashIndex:
+    """The fastest exact index for an algorithm: multi-index Hamming, exact lookup, or a scan."""
+    if isinstance(algorithm, BitStringAlgorithm) and algorithm.hash_bits % 64 == 0:
+        return HammingMultiIndex(algorithm)
+    if isinstance(algorithm, FileHashAlgorithm):
+        return ExactIndex(algorithm)
+    return BruteForceIndex(algorithm)
+
+
+class Matcher:
+    """Indexes of the chosen banks, and the rules that turn index hits into bank matches."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: AlgorithmRegistry,
+        bank_names: Sequence[str] = (),
+        *,
+        mode: HashMode = HashMode.EXACT,
+    ) -> None:
+        self.store, self.registry = store, registry
+        self.banks = self._choose_banks(bank_names)
+        self.indexes: dict[str, HashIndex] = {}
+        self._load(datetime.now(UTC))
+        algorithms = [registry.get(name) for name in sorted(self.indexes)]
+        self.hasher = FileHasher(algorithms, mode=mode) if algorithms else None
+
+    def _choose_banks(self, names: Sequence[str]) -> dict[int, Bank]:
+        chosen = [self.store.bank(name) for name in names] if names else self.store.banks()
+        suppression = [b for b in self.store.banks() if b.suppression]
+        return {b.id: b for b in [*chosen, *suppression] if b.enabled}
+
+    def _load(self, now: datetime) -> None:
+        batches: dict[str, tuple[list[int], list[bytes]]] = {}
+        for entry in self.store.entries():
+            if entry.bank_id in self.banks and entry.active(now) and entry.algorithm in self.registry.names():
+                ids, data = batches.setdefault(entry.algorithm, ([], []))
+                ids.append(entry.id)
+                data.append(entry.hash)
+                if len(ids) >= LOAD_BATCH:
+                    self._flush(entry.algorithm, batches.pop(entry.algorithm))
+        for algorithm, batch in batches.items():
+            self._flush(algorithm, batch)
+        for index in self.indexes.values():
+            if isinstance(index, HammingMultiIndex):
+                index.rebuild()
+
+    def _flush(self, algorithm: str, batch: tuple[list[int], list[bytes]]) -> None:
+        chosen = self.registry.get(algorithm)
+        index = self.indexes.setdefault(algorithm, new_index(chosen))
+        ids, data = batch
+        if isinstance(index, HammingMultiIndex):
+            index.add_raw(np.asarray(ids, dtype=np.int64), np.frombuffer(b"".join(data), dtype=np.uint8))
+        else:
+            index.add(ids, [chosen.from_bytes(raw) for raw in data])
+
+    def threshold(self, bank: Bank, algorithm: str) -> int:
+        return int(bank.thresholds.get(algorithm, self.registry.get(algorithm).threshold))
+
+    def match_results(self, path: str, results: dict[str, HashResult]) -> FileMatches:
+        """Match already computed hashes (the service receives hashes from clients too)."""
+        hits: list[tuple[int, str, int]] = []
+        low_quality = []
+        for name, result in results.items():
+            index = self.indexes.get(name)
+            if index is None:
+                continue
+            if not self.registry.get(name).is_usable(result):
+                low_quality.append(name)
+                continue
+            widest = max(self.threshold(bank, name) for bank in self.banks.values())
+            hits += [(m.id, name, m.distance) for m in index.search(result.value, widest)]
+        return self._classify(path, hits, low_quality)
+
+    def _classify(self, path: str, hits: list[tuple[int, str, int]], low_quality: list[str]) -> FileMatches:
+        entries: dict[int, Entry] = {e.id: e for e in self.store.get_entries(h[0] for h in hits)}
+        matches = []
+        for entry_id, algorithm, distance in hits:
+            entry = entries.get(entry_id)
+            bank = self.banks.get(entry.bank_id) if entry else None
+            if entry is None or bank is None or distance > self.threshold(bank, algorithm):
+                continue
+            matches.append(
+                BankMatch(
+                    bank.name,
+                    entry_id,
+                    algorithm,
+                    distance,
+                    entry.classification,
+                    entry.external_id,
+                    bank.suppression,
+                )
+            )
+        matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
+        cancelling = [m for m in matches if m.suppression]
+        counted = [m for m in matches if not m.suppression]
+        if cancelling:
+            return FileMatches(path, [], counted, cancelling, low_quality)
+        return FileMatches(path, counted, [], [], low_quality)
+
+    def match_file(self, path: str | os.PathLike[str]) -> FileMatches:
+        """Hash ``path`` with every algorithm the banks hold and match it; errors become a record."""
+        if self.hasher is None:
+            return FileMatches(str(path))
+        hashed = self.hasher.hash_file(path)
+        if hashed.error is not None and not hashed.results:
+            return FileMatches(str(path), error=hashed.error)
+        found = self.match_results(str(path), hashed.results)
+        if hashed.error is not None:
+            return dataclasses.replace(found, error=hashed.error)
+        return found

@@ -1,0 +1,84 @@
+"""Bank and match commands, run in process against a temporary SQLite database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mediamatch import cli
+from mediamatch.algorithms import PdqAlgorithm
+from mediamatch.samples import encode, synthetic_photo
+
+RUNNER = CliRunner()
+PDQ = PdqAlgorithm()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> list[str]:
+    return ["--db", f"sqlite:///{tmp_path / 'cli.sqlite3'}"]
+
+
+def run(db: list[str], *args: str) -> str:
+    result = RUNNER.invoke(cli.app, [*db, *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_bank_lifecycle_and_match(db: list[str], tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(encode(synthetic_photo(3), "PNG"))
+    hash_text = PDQ.format(PDQ.hash_pixels(synthetic_photo(3)).value)
+    listing = tmp_path / "list.csv"
+    listing.write_text(f"signal_type,signal_value,classification,external_id\npdq,{hash_text},A1,case-7\n")
+    assert "created bank KNOWN" in run(
+        db, "bank", "create", "KNOWN", "--description", "test", "--threshold", "pdq=20"
+    )
+    assert "1 entries added" in run(db, "bank", "import", "KNOWN", str(listing))
+    assert "0 entries added, 1 already present" in run(db, "bank", "import", "KNOWN", str(listing))
+    assert "KNOWN\t1 entries\tenabled\ttest" in run(db, "bank", "list")
+    assert "thresholds: {'pdq': 20}" in run(db, "bank", "show", "KNOWN")
+    record = json.loads(run(db, "match", str(photo)))
+    assert record["matches"] == [
+        {
+            "bank": "KNOWN",
+            "entry_id": 1,
+            "external_id": "case-7",
+            "classification": "A1",
+            "algorithm": "pdq",
+            "distance": 0,
+        }
+    ]
+    exported = tmp_path / "out.txt"
+    run(db, "bank", "export", "KNOWN", str(exported), "--format", "plain")
+    assert exported.read_text() == f"pdq:{hash_text}\n"
+    run(db, "bank", "disable", "KNOWN")
+    assert json.loads(run(db, "match", str(photo)))["matches"] == []
+    run(db, "bank", "enable", "KNOWN")
+    assert "deleted bank KNOWN (1 entries)" in run(db, "bank", "delete", "KNOWN", "--yes")
+
+
+def test_bad_input_exits_2_with_a_message_and_stores_nothing(
+    db: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(db, "bank", "create", "KNOWN")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0" * 64 + "\nnot-a-hash\n")
+    for argv in (
+        ["bank", "import", "KNOWN", str(bad), "--format", "plain", "--algorithm", "pdq"],
+        ["bank", "create", "lower_case"],
+        ["bank", "create", "KNOWN"],
+        ["bank", "show", "MISSING"],
+        ["bank", "delete", "KNOWN"],
+    ):
+        monkeypatch.setattr("sys.argv", ["mediamatch", *db, *argv])
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main()
+        assert exit_info.value.code == cli.EXIT_UNUSABLE_INPUT, argv
+        message = capsys.readouterr().err
+        assert message.startswith("mediamatch: error: ")
+        if argv[1] == "import":
+            assert "line 2:" in message
+    assert "0 entries" in run(db, "bank", "list")
