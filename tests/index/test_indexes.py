@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mediamatch.algorithms import HashValue, Md5Algorithm, PdqAlgorithm
+from mediamatch.algorithms import GradGridAlgorithm, HashValue, Md5Algorithm, PdqAlgorithm
 from mediamatch.errors import IndexSnapshotError
-from mediamatch.index import BruteForceIndex, ExactIndex, HammingMultiIndex, HashIndex
+from mediamatch.index import BruteForceIndex, EuclideanScanIndex, ExactIndex, HammingMultiIndex, HashIndex
 
 PDQ = PdqAlgorithm()
 MD5 = Md5Algorithm()
+GRAD = GradGridAlgorithm()
 
 
 def pdq_values(rows: np.ndarray) -> list[HashValue]:
@@ -142,3 +143,29 @@ def test_corrupt_and_foreign_snapshots_are_refused(tmp_path: Path) -> None:
             HammingMultiIndex.load(bad, PDQ)
     with pytest.raises(IndexSnapshotError):
         BruteForceIndex.load(path, PDQ)
+
+
+def test_euclidean_scan_equals_brute_force_on_gradient_hashes() -> None:
+    rng = np.random.default_rng(12)
+    base = rng.integers(0, 120, size=(3000, 144), dtype=np.uint8)
+    base[1::3] = np.clip(
+        base[::3][: len(base[1::3])].astype(int) + rng.integers(-12, 13, (1000, 144)), 0, 255
+    )
+    values = [GRAD.from_bytes(row.tobytes()) for row in base]
+    fast, reference = EuclideanScanIndex(GRAD, 144), BruteForceIndex(GRAD)
+    for index in (fast, reference):
+        index.add(range(3000), values)
+        index.remove(list(range(0, 3000, 11)))
+    moved = [np.clip(base[i].astype(int) + rng.integers(-20, 21, 144), 0, 255) for i in range(0, 3000, 97)]
+    queries = [GRAD.from_bytes(row.astype(np.uint8).tobytes()) for row in moved]
+    assert_same_results(fast, reference, queries, [0, 60, 139, 250, 1000])
+
+
+def test_euclidean_snapshot_round_trips(tmp_path: Path) -> None:
+    rng = np.random.default_rng(13)
+    values = [GRAD.from_bytes(row.tobytes()) for row in rng.integers(0, 256, size=(200, 144), dtype=np.uint8)]
+    index = EuclideanScanIndex(GRAD, 144)
+    index.add(range(200), values)
+    index.remove([5])
+    index.save(tmp_path / "g.mmindex")
+    assert_same_results(EuclideanScanIndex.load(tmp_path / "g.mmindex", GRAD), index, values[:30], [0, 800])

@@ -23,11 +23,13 @@ from mediamatch.algorithms import (
     AlgorithmRegistry,
     BitStringAlgorithm,
     FileHashAlgorithm,
+    GradGridAlgorithm,
     HashAlgorithm,
     HashResult,
 )
+from mediamatch.algorithms.gradgrid import LENGTH as GRADGRID_LENGTH
 from mediamatch.engine.hashing import FileHasher, HashMode, ItemError
-from mediamatch.index import BruteForceIndex, ExactIndex, HammingMultiIndex, HashIndex
+from mediamatch.index import BruteForceIndex, EuclideanScanIndex, ExactIndex, HammingMultiIndex, HashIndex
 from mediamatch.store import Bank, Classification, Entry, Store
 
 LOAD_BATCH = 50_000
@@ -59,11 +61,14 @@ class FileMatches:
 
 
 def new_index(algorithm: HashAlgorithm) -> HashIndex:
-    """The fastest exact index for an algorithm: multi-index Hamming, exact lookup, or a scan."""
+    """The fastest exact index for an algorithm: multi-index Hamming, exact lookup, a compiled
+    Euclidean scan, or the brute-force reference for plug-ins we know nothing about."""
     if isinstance(algorithm, BitStringAlgorithm) and algorithm.hash_bits % 64 == 0:
         return HammingMultiIndex(algorithm)
     if isinstance(algorithm, FileHashAlgorithm):
         return ExactIndex(algorithm)
+    if isinstance(algorithm, GradGridAlgorithm):
+        return EuclideanScanIndex(algorithm, GRADGRID_LENGTH)
     return BruteForceIndex(algorithm)
 
 

@@ -2,7 +2,15 @@
 
 from mediamatch.index.base import HashIndex, IndexMatch
 from mediamatch.index.bruteforce import BruteForceIndex
+from mediamatch.index.euclidean import EuclideanScanIndex
 from mediamatch.index.exact import ExactIndex
 from mediamatch.index.hamming import HammingMultiIndex
 
-__all__ = ["BruteForceIndex", "ExactIndex", "HammingMultiIndex", "HashIndex", "IndexMatch"]
+__all__ = [
+    "BruteForceIndex",
+    "EuclideanScanIndex",
+    "ExactIndex",
+    "HammingMultiIndex",
+    "HashIndex",
+    "IndexMatch",
+]
