@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.dev-installed
 RUN_STAMP := $(VENV)/.run-installed
 
-.PHONY: test demo lint typecheck imports pytest bench bench-robustness clean
+.PHONY: test demo lint typecheck imports pytest bench bench-robustness bench-index clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: $(DEV_STAMP)
 
 bench-robustness: $(DEV_STAMP)
 	$(BIN)/python bench/robustness.py
+
+bench-index: $(DEV_STAMP)
+	$(BIN)/python bench/index_speed.py
+	$(BIN)/python bench/import_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
