@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
-
-import numpy as np
-import numpy.typing as npt
+from typing import ClassVar
 
 from mediamatch.algorithms import HashAlgorithm, HashValue
 from mediamatch.index.base import HashIndex, IndexMatch
-from mediamatch.index.snapshot import read_snapshot, write_snapshot
+from mediamatch.index.snapshot import arrays_to_values, read_snapshot, values_to_arrays, write_snapshot
 
 
 class BruteForceIndex(HashIndex):
@@ -41,19 +38,13 @@ class BruteForceIndex(HashIndex):
     def __len__(self) -> int:
         return len(self._values)
 
-    def _arrays(self) -> dict[str, npt.NDArray[Any]]:
-        ids = np.fromiter(self._values, dtype=np.int64, count=len(self._values))
-        data = b"".join(v.data for v in self._values.values())
-        width = len(next(iter(self._values.values())).data) if self._values else 0
-        return {"ids": ids, "data": np.frombuffer(data, dtype=np.uint8).reshape(len(ids), width)}
-
     def save(self, path: Path) -> None:
-        write_snapshot(path, self.kind, self.algorithm, {}, self._arrays())
+        raw = {entry_id: value.data for entry_id, value in self._values.items()}
+        write_snapshot(path, self.kind, self.algorithm, {}, values_to_arrays(raw))
 
     @classmethod
     def load(cls, path: Path, algorithm: HashAlgorithm) -> BruteForceIndex:
         _, arrays = read_snapshot(path, cls.kind, algorithm)
         index = cls(algorithm)
-        values = [HashValue(algorithm.name, algorithm.version, row.tobytes()) for row in arrays["data"]]
-        index.add(arrays["ids"].tolist(), values)
+        index.add(*arrays_to_values(algorithm, arrays))
         return index

@@ -6,11 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
-
 from mediamatch.algorithms import HashAlgorithm, HashValue
 from mediamatch.index.base import HashIndex, IndexMatch
-from mediamatch.index.snapshot import read_snapshot, write_snapshot
+from mediamatch.index.snapshot import arrays_to_values, read_snapshot, values_to_arrays, write_snapshot
 
 
 class ExactIndex(HashIndex):
@@ -50,14 +48,11 @@ class ExactIndex(HashIndex):
         return len(self._digest_by_id)
 
     def save(self, path: Path) -> None:
-        ids = np.fromiter(self._digest_by_id, dtype=np.int64, count=len(self._digest_by_id))
-        data = np.frombuffer(b"".join(self._digest_by_id.values()), dtype=np.uint8)
-        write_snapshot(path, self.kind, self.algorithm, {}, {"ids": ids, "data": data.reshape(len(ids), -1)})
+        write_snapshot(path, self.kind, self.algorithm, {}, values_to_arrays(self._digest_by_id))
 
     @classmethod
     def load(cls, path: Path, algorithm: HashAlgorithm) -> ExactIndex:
         _, arrays = read_snapshot(path, cls.kind, algorithm)
         index = cls(algorithm)
-        values = [HashValue(algorithm.name, algorithm.version, row.tobytes()) for row in arrays["data"]]
-        index.add(arrays["ids"].tolist(), values)
+        index.add(*arrays_to_values(algorithm, arrays))
         return index

@@ -149,22 +149,16 @@ class HammingMultiIndex(HashIndex):
 
     def _search_rows(self, query: npt.NDArray[np.uint64], radius: int) -> tuple[Any, Any]:
         if self._probe_cost(radius) > 0.5 * self._size:
-            return scan_search(self._words, self._alive, self._size, query, radius)
+            return scan_search(self._words, self._alive, 0, self._size, query, radius)
         offsets, low, rows = self._tables
         masks, ends = hamming_build.MASKS_BY_WEIGHT
-        return mih_search(
-            self._words,
-            self._alive,
-            offsets,
-            low,
-            rows,
-            masks,
-            ends,
-            self._indexed,
-            self._size,
-            query,
-            radius,
+        indexed_rows, indexed_distances = mih_search(
+            self._words, self._alive, offsets, low, rows, masks, ends, query, radius
         )
+        tail_rows, tail_distances = scan_search(
+            self._words, self._alive, self._indexed, self._size, query, radius
+        )
+        return np.concatenate((indexed_rows, tail_rows)), np.concatenate((indexed_distances, tail_distances))
 
     def search(self, query: HashValue, threshold: int) -> list[IndexMatch]:
         if threshold < 0 or self._live == 0:

@@ -54,6 +54,17 @@ def _grow(buffer: I64Array, used: int) -> I64Array:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _append(
+    found_rows: I64Array, found_dist: I64Array, used: int, row: int, distance: int
+) -> tuple[I64Array, I64Array, int]:
+    found_rows = _grow(found_rows, used)
+    found_dist = _grow(found_dist, used)
+    found_rows[used] = row
+    found_dist[used] = distance
+    return found_rows, found_dist, used + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _lower_bound(low: npt.NDArray[np.uint16], start: int, end: int, value: int) -> int:
     while start < end:
         middle = (start + end) // 2
@@ -115,16 +126,14 @@ def mih_search(  # noqa: C901 - one flat loop nest; per-bucket function calls co
     rows: npt.NDArray[np.uint32],
     masks: npt.NDArray[np.uint16],
     mask_weight_ends: I64Array,
-    indexed: int,
-    total: int,
     query: U64Array,
     radius: int,
 ) -> tuple[I64Array, I64Array]:
-    """Rows and distances of live entries within ``radius`` of ``query``.
+    """Rows and distances of live indexed entries within ``radius`` of ``query``.
 
-    Rows below ``indexed`` are found through the chunk tables, each reported by the
-    first chunk within ``radius // chunks`` bits; rows from ``indexed`` to ``total``
-    (recent additions) are scanned directly.
+    Each is found through the chunk tables and reported by the first chunk within
+    ``radius // chunks`` bits. Rows added since the tables were built are not covered
+    (``scan_search`` handles them).
     """
     chunks = offsets.shape[0]
     chunk_radius = radius // chunks
@@ -165,38 +174,21 @@ def mih_search(  # noqa: C901 - one flat loop nest; per-bucket function calls co
                     distance = full_distance(words[row], query)
                     if distance > radius or _found_earlier(words[row], query, chunk, chunk_radius):
                         continue
-                    found_rows = _grow(found_rows, used)
-                    found_dist = _grow(found_dist, used)
-                    found_rows[used] = row
-                    found_dist[used] = distance
-                    used += 1
-    for row in range(indexed, total):
-        if alive[row]:
-            distance = full_distance(words[row], query)
-            if distance <= radius:
-                found_rows = _grow(found_rows, used)
-                found_dist = _grow(found_dist, used)
-                found_rows[used] = row
-                found_dist[used] = distance
-                used += 1
+                    found_rows, found_dist, used = _append(found_rows, found_dist, used, row, distance)
     return found_rows[:used], found_dist[:used]
 
 
 @njit(cache=True, nogil=True)
 def scan_search(
-    words: U64Array, alive: npt.NDArray[np.bool_], total: int, query: U64Array, radius: int
+    words: U64Array, alive: npt.NDArray[np.bool_], start: int, stop: int, query: U64Array, radius: int
 ) -> tuple[I64Array, I64Array]:
-    """Linear scan of every live row: the plan for radii where the chunk tables would visit most rows."""
+    """Linear scan of the live rows in ``[start, stop)``: the unindexed tail, or all rows at large radii."""
     found_rows = np.empty(64, dtype=np.int64)
     found_dist = np.empty(64, dtype=np.int64)
     used = 0
-    for row in range(total):
+    for row in range(start, stop):
         if alive[row]:
             distance = full_distance(words[row], query)
             if distance <= radius:
-                found_rows = _grow(found_rows, used)
-                found_dist = _grow(found_dist, used)
-                found_rows[used] = row
-                found_dist[used] = distance
-                used += 1
+                found_rows, found_dist, used = _append(found_rows, found_dist, used, row, distance)
     return found_rows[:used], found_dist[:used]

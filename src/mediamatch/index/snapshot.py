@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mediamatch.algorithms import HashAlgorithm
+from mediamatch.algorithms import HashAlgorithm, HashValue
 from mediamatch.errors import IndexSnapshotError
 
 MAGIC = b"MMINDEX\n"
@@ -130,3 +130,18 @@ def read_snapshot(
         raise IndexSnapshotError(f"{path} has a malformed header: {error}") from None
     meta: dict[str, Any] = header.get("meta", {})
     return meta, arrays
+
+
+def values_to_arrays(values: dict[int, bytes]) -> dict[str, npt.NDArray[Any]]:
+    """Ids and fixed-length values (id -> raw bytes) as ``ids`` and a ``data`` byte matrix."""
+    ids = np.fromiter(values, dtype=np.int64, count=len(values))
+    width = len(next(iter(values.values()))) if values else 0
+    data = np.frombuffer(b"".join(values.values()), dtype=np.uint8).reshape(len(ids), width)
+    return {"ids": ids, "data": data}
+
+
+def arrays_to_values(
+    algorithm: HashAlgorithm, arrays: dict[str, npt.NDArray[Any]]
+) -> tuple[list[int], list[Any]]:
+    """The inverse of ``values_to_arrays``: ids and the algorithm's hash values."""
+    return arrays["ids"].tolist(), [algorithm.from_bytes(row.tobytes()) for row in arrays["data"]]
