@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mediamatch.algorithms import HashAlgorithm, HashValue
+from mediamatch.algorithms import HashAlgorithm
 from mediamatch.errors import IndexSnapshotError
 
 MAGIC = b"MMINDEX\n"
