@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mediamatch.algorithms import HashAlgorithm
+from mediamatch.algorithms import HashAlgorithm, HashValue
 from mediamatch.errors import IndexSnapshotError
 
 MAGIC = b"MMINDEX\n"
@@ -142,6 +142,6 @@ def values_to_arrays(values: dict[int, bytes]) -> dict[str, npt.NDArray[Any]]:
 
 def arrays_to_values(
     algorithm: HashAlgorithm, arrays: dict[str, npt.NDArray[Any]]
-) -> tuple[list[int], list[Any]]:
+) -> tuple[list[int], list[HashValue]]:
     """The inverse of ``values_to_arrays``: ids and the algorithm's hash values."""
     return arrays["ids"].tolist(), [algorithm.from_bytes(row.tobytes()) for row in arrays["data"]]
