@@ -97,13 +97,15 @@ class Matcher:
 
     def _load(self, now: datetime) -> None:
         batches: dict[str, tuple[list[int], list[bytes]]] = {}
-        for entry in self.store.entries():
-            if entry.bank_id in self.banks and entry.active(now) and entry.algorithm in self.registry.names():
-                ids, data = batches.setdefault(entry.algorithm, ([], []))
-                ids.append(entry.id)
-                data.append(entry.hash)
-                if len(ids) >= LOAD_BATCH:
-                    self._flush(entry.algorithm, batches.pop(entry.algorithm))
+        known = set(self.registry.names())
+        for entry_id, algorithm, raw in self.store.active_hashes(self.banks, now):
+            if algorithm not in known:
+                continue
+            ids, data = batches.setdefault(algorithm, ([], []))
+            ids.append(entry_id)
+            data.append(raw)
+            if len(ids) >= LOAD_BATCH:
+                self._flush(algorithm, batches.pop(algorithm))
         for algorithm, batch in batches.items():
             self._flush(algorithm, batch)
         for index in self.indexes.values():
@@ -115,7 +117,9 @@ class Matcher:
         index = self.indexes.setdefault(algorithm, new_index(chosen))
         ids, data = batch
         if isinstance(index, HammingMultiIndex):
-            index.add_raw(np.asarray(ids, dtype=np.int64), np.frombuffer(b"".join(data), dtype=np.uint8))
+            index.add_raw(
+                np.asarray(ids, dtype=np.int64), np.frombuffer(b"".join(data), dtype=np.uint8), bulk=True
+            )
         else:
             index.add(ids, [chosen.from_bytes(raw) for raw in data])
 

@@ -89,10 +89,15 @@ class HammingMultiIndex(HashIndex):
         raw = b"".join(self.algorithm.own(v).data for v in values)
         self.add_raw(np.asarray(ids, dtype=np.int64), np.frombuffer(raw, dtype=np.uint8))
 
-    def add_raw(self, ids: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -> None:
-        """Bulk add: ``data`` holds the hashes' bytes back to back (for example read from the store)."""
+    def add_raw(self, ids: npt.NDArray[np.int64], data: npt.NDArray[np.uint8], *, bulk: bool = False) -> None:
+        """Bulk add: ``data`` holds the hashes' bytes back to back (for example read from the store).
+
+        ``bulk=True`` is for loading ids known to be new (a store's primary keys): it skips
+        the replacement check and defers the table rebuild to an explicit ``rebuild()``.
+        """
         words = data.view(">u8").reshape(len(ids), self.word_count).astype(np.uint64)
-        self.remove(ids.tolist())
+        if not bulk:
+            self.remove(ids.tolist())
         unique_ids, keep = np.unique(ids[::-1], return_index=True)
         words = words[::-1][keep]
         self._reserve(len(unique_ids))
@@ -101,7 +106,8 @@ class HammingMultiIndex(HashIndex):
         self._pending.update(zip(unique_ids.tolist(), rows.tolist(), strict=True))
         self._size += len(unique_ids)
         self._live += len(unique_ids)
-        self._maybe_rebuild()
+        if not bulk:
+            self._maybe_rebuild()
 
     def _row_of(self, entry_id: int) -> int | None:
         pending = self._pending.get(entry_id)

@@ -259,6 +259,24 @@ class Store:
             yield from (_entry(row) for row in rows)
             last_id = rows[-1].id
 
+    def active_hashes(self, bank_ids: Iterable[int], now: datetime) -> Iterator[tuple[int, str, bytes]]:
+        """``(id, algorithm, hash)`` of the banks' entries not disabled at ``now``, in no set order.
+
+        The lean path for building indexes: one streamed query (a server-side cursor on
+        PostgreSQL), no entry objects.
+        """
+        chosen = sorted(set(bank_ids))
+        if not chosen:
+            return
+        active = (EntryRow.disabled_until.is_(None)) | (EntryRow.disabled_until <= now)
+        query = select(EntryRow.id, EntryRow.algorithm, EntryRow.hash).where(
+            EntryRow.bank_id.in_(chosen), active
+        )
+        with self.engine.connect() as connection:
+            streamed = connection.execution_options(stream_results=True, yield_per=5 * BATCH)
+            for entry_id, algorithm, raw in streamed.execute(query):
+                yield entry_id, algorithm, bytes(raw)
+
     def get_entries(self, ids: Iterable[int]) -> list[Entry]:
         wanted = sorted(set(ids))
         found: list[Entry] = []

@@ -141,3 +141,16 @@ class StoreContract:
         (disabled,) = store.entries("TEST")
         assert not disabled.active(datetime.now(UTC))
         assert disabled.active(later + timedelta(seconds=1))
+
+    def test_active_hashes_stream_the_chosen_banks_live_entries(self, store: Store) -> None:
+        one, two = store.create_bank("ONE"), store.create_bank("TWO")
+        store.add_entries("ONE", [md5_entry(str(i)) for i in range(5)])
+        store.add_entries("TWO", [md5_entry("other")])
+        first = min(e.id for e in store.entries("ONE"))
+        store.set_entry_disabled_until(first, datetime.now(UTC) + timedelta(hours=1))
+        found = list(store.active_hashes([one.id], datetime.now(UTC)))
+        assert len(found) == 4
+        assert {algorithm for _, algorithm, _ in found} == {"md5"}
+        assert first not in {entry_id for entry_id, _, _ in found}
+        assert len(list(store.active_hashes([one.id, two.id], datetime.now(UTC) + timedelta(hours=2)))) == 6
+        assert list(store.active_hashes([], datetime.now(UTC))) == []
