@@ -17,7 +17,8 @@ PDQ = PdqAlgorithm()
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> list[str]:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv("MEDIAMATCH_INDEX_CACHE", str(tmp_path / "index-cache"))
     return ["--db", f"sqlite:///{tmp_path / 'cli.sqlite3'}"]
 
 

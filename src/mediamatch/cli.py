@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import platformdirs
 import typer
 
 from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult, default_registry
@@ -171,9 +172,21 @@ def match_command(
         list[str] | None, typer.Option("--bank", "-b", help="Only these banks (default: all).")
     ] = None,
     mode: ModeOption = HashMode.EXACT,
+    index_cache: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="MEDIAMATCH_INDEX_CACHE", help="Folder for index snapshots (default: user cache)."
+        ),
+    ] = None,
+    no_index_cache: Annotated[bool, typer.Option(help="Build indexes from the database every time.")] = False,
 ) -> None:
-    """Match files against banks: one JSON line per file with bank, entry, classification, distance."""
-    matcher = Matcher(open_store(context), default_registry(), bank or (), mode=mode)
+    """Match files against banks: one JSON line per file with bank, entry, classification, distance.
+
+    Indexes are saved as snapshots and reused while the banks are unchanged.
+    """
+    default_cache = Path(platformdirs.user_cache_dir("mediamatch")) / "indexes"
+    cache = None if no_index_cache else index_cache or default_cache
+    matcher = Matcher(open_store(context), default_registry(), bank or (), mode=mode, cache_dir=cache)
     failed = total = 0
     for path in iter_files(paths):
         found = matcher.match_file(path)

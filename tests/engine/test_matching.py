@@ -116,3 +116,26 @@ def test_unreadable_files_become_error_records(store: Store, tmp_path: Path) -> 
     found = Matcher(store, REGISTRY).match_file(broken)
     assert found.error is not None
     assert found.error.kind == "CorruptMedia"
+
+
+def test_index_snapshots_are_reused_until_the_store_changes(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    store.create_bank("KNOWN")
+    store.add_entries("KNOWN", [NewEntry("pdq", pdq_bytes(1)), NewEntry("md5", hashlib.md5(b"x").digest())])
+    photo1, photo2 = write_photo(tmp_path, 1, "one.jpg"), write_photo(tmp_path, 2, "two.jpg")
+    first = Matcher(store, REGISTRY, cache_dir=cache).match_file(photo1)
+    assert len(list(cache.glob("*.mmindex"))) == 2
+
+    def no_database_reads(*args: object) -> None:
+        raise AssertionError("a fresh snapshot must be loaded, not rebuilt")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "active_hashes", no_database_reads)
+        assert Matcher(store, REGISTRY, cache_dir=cache).match_file(photo1) == first
+    store.add_entries("KNOWN", [NewEntry("pdq", pdq_bytes(2))])
+    assert len(Matcher(store, REGISTRY, cache_dir=cache).match_file(photo2).matches) == 1
+    for snapshot in cache.glob("*.mmindex"):
+        snapshot.write_bytes(b"damaged")
+    assert len(Matcher(store, REGISTRY, cache_dir=cache).match_file(photo2).matches) == 1

@@ -18,7 +18,7 @@ POSTGRES_URL = os.environ.get("MEDIAMATCH_TEST_POSTGRES_URL", "")
 def _reset_postgres(url: str) -> None:
     engine = create_engine(engine_url(url))
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS entries, banks, alembic_version CASCADE"))
+        connection.execute(text("DROP TABLE IF EXISTS entries, banks, store_state, alembic_version CASCADE"))
     engine.dispose()
 
 

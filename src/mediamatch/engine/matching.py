@@ -12,10 +12,12 @@ reported as suppressed: suppression banks hold known false positives.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +31,7 @@ from mediamatch.algorithms import (
 )
 from mediamatch.algorithms.gradgrid import LENGTH as GRADGRID_LENGTH
 from mediamatch.engine.hashing import FileHasher, HashMode, ItemError
+from mediamatch.errors import IndexSnapshotError
 from mediamatch.index import BruteForceIndex, EuclideanScanIndex, ExactIndex, HammingMultiIndex, HashIndex
 from mediamatch.store import Bank, Classification, Entry, Store
 
@@ -82,11 +85,17 @@ class Matcher:
         bank_names: Sequence[str] = (),
         *,
         mode: HashMode = HashMode.EXACT,
+        cache_dir: Path | None = None,
     ) -> None:
+        """``cache_dir``: keep index snapshots there and reuse them while the store is unchanged."""
         self.store, self.registry = store, registry
         self.banks = self._choose_banks(bank_names)
         self.indexes: dict[str, HashIndex] = {}
-        self._load(datetime.now(UTC))
+        now = datetime.now(UTC)
+        if cache_dir is None or not self._load_cached(cache_dir, now):
+            self._load(now)
+            if cache_dir is not None:
+                self._save_cached(cache_dir, now)
         algorithms = [registry.get(name) for name in sorted(self.indexes)]
         self.hasher = FileHasher(algorithms, mode=mode) if algorithms else None
 
@@ -111,6 +120,35 @@ class Matcher:
         for index in self.indexes.values():
             if isinstance(index, HammingMultiIndex):
                 index.rebuild()
+
+    def _snapshot_paths(self, cache_dir: Path, now: datetime) -> dict[str, Path]:
+        """Snapshot file per algorithm, named by everything that decides the index's content."""
+        algorithms = [a for a in self.store.algorithms(self.banks) if a in self.registry.names()]
+        activation = self.store.next_activation(self.banks, now)
+        identity = [self.store.url, str(self.store.revision()), repr(sorted(self.banks)), str(activation)]
+        key = hashlib.sha256("|".join(identity).encode()).hexdigest()[:24]
+        return {a: cache_dir / f"{a}-v{self.registry.get(a).version}-{key}.mmindex" for a in algorithms}
+
+    def _load_cached(self, cache_dir: Path, now: datetime) -> bool:
+        paths = self._snapshot_paths(cache_dir, now)
+        if not paths or not all(path.is_file() for path in paths.values()):
+            return False
+        try:
+            for algorithm, path in paths.items():
+                chosen = self.registry.get(algorithm)
+                self.indexes[algorithm] = type(new_index(chosen)).load(path, chosen)  # type: ignore[attr-defined]
+        except IndexSnapshotError:
+            self.indexes.clear()
+            return False
+        return True
+
+    def _save_cached(self, cache_dir: Path, now: datetime) -> None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for algorithm, path in self._snapshot_paths(cache_dir, now).items():
+            for stale in cache_dir.glob(f"{algorithm}-v*.mmindex"):
+                stale.unlink(missing_ok=True)
+            if algorithm in self.indexes:
+                self.indexes[algorithm].save(path)
 
     def _flush(self, algorithm: str, batch: tuple[list[int], list[bytes]]) -> None:
         chosen = self.registry.get(algorithm)

@@ -60,3 +60,12 @@ class EntryRow(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class StoreStateRow(Base):
+    """One row: ``revision`` grows with every write to banks or entries."""
+
+    __tablename__ = "store_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import BankExists, BankNotFound, InvalidBank
-from mediamatch.store.models import BankRow, EntryRow
+from mediamatch.store.models import BankRow, EntryRow, StoreStateRow
 from mediamatch.store.records import Bank, Classification, Entry, NewEntry, check_bank_name
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -135,9 +135,37 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A connection whose writes commit together at the end, or not at all."""
+        """A connection whose writes commit together at the end, or not at all.
+
+        Every transaction bumps the store revision, so caches of derived data see the change.
+        """
         with self.engine.begin() as connection:
             yield connection
+            connection.execute(update(StoreStateRow).values(revision=StoreStateRow.revision + 1))
+
+    def revision(self) -> int:
+        """A number that changes whenever banks or entries may have changed."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(StoreStateRow.revision)).scalar_one())
+
+    def algorithms(self, bank_ids: Iterable[int]) -> list[str]:
+        """The algorithms that have entries in these banks."""
+        query = (
+            select(EntryRow.algorithm)
+            .where(EntryRow.bank_id.in_(sorted(set(bank_ids))))
+            .group_by(EntryRow.algorithm)
+            .order_by(EntryRow.algorithm)
+        )
+        with self.engine.connect() as connection:
+            return [str(name) for name in connection.execute(query).scalars()]
+
+    def next_activation(self, bank_ids: Iterable[int], now: datetime) -> datetime | None:
+        """The earliest future ``disabled_until`` among the banks' entries: when the active set changes."""
+        query = select(func.min(EntryRow.disabled_until)).where(
+            EntryRow.bank_id.in_(sorted(set(bank_ids))), EntryRow.disabled_until > now
+        )
+        with self.engine.connect() as connection:
+            return _utc(connection.execute(query).scalar_one_or_none())
 
     # -- banks ---------------------------------------------------------------------------
 

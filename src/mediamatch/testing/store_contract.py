@@ -154,3 +154,19 @@ class StoreContract:
         assert first not in {entry_id for entry_id, _, _ in found}
         assert len(list(store.active_hashes([one.id, two.id], datetime.now(UTC) + timedelta(hours=2)))) == 6
         assert list(store.active_hashes([], datetime.now(UTC))) == []
+
+    def test_every_write_changes_the_revision_and_reads_do_not(self, store: Store) -> None:
+        seen = [store.revision()]
+        store.create_bank("TEST")
+        seen.append(store.revision())
+        store.add_entries("TEST", [md5_entry("a")])
+        seen.append(store.revision())
+        list(store.entries("TEST"))
+        store.banks()
+        assert store.revision() == seen[-1]
+        (entry,) = store.entries("TEST")
+        store.set_entry_disabled_until(entry.id, datetime.now(UTC) + timedelta(days=1))
+        seen.append(store.revision())
+        assert len(set(seen)) == len(seen)
+        assert store.algorithms([store.bank("TEST").id]) == ["md5"]
+        assert store.next_activation([store.bank("TEST").id], datetime.now(UTC)) is not None
