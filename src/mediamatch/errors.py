@@ -74,3 +74,15 @@ class ImportFailed(MediamatchError):
     def __init__(self, message: str, errors: list[tuple[int, str]]) -> None:
         super().__init__(message)
         self.errors = errors
+
+
+class AuthenticationFailed(MediamatchError):
+    """No API key, an unknown one, or a revoked one."""
+
+
+class PermissionDenied(MediamatchError):
+    """The API key is valid but lacks the scope, or the resource belongs to another organisation."""
+
+
+class AccountError(MediamatchError):
+    """An organisation or API key operation cannot be carried out (bad name, duplicate, unknown)."""

@@ -18,7 +18,11 @@ POSTGRES_URL = os.environ.get("MEDIAMATCH_TEST_POSTGRES_URL", "")
 def _reset_postgres(url: str) -> None:
     engine = create_engine(engine_url(url))
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS entries, banks, store_state, alembic_version CASCADE"))
+        connection.execute(
+            text(
+                "DROP TABLE IF EXISTS entries, banks, store_state, api_keys, organisations, audit_log, alembic_version CASCADE"
+            )
+        )
     engine.dispose()
 
 

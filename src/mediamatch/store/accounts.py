@@ -1,0 +1,202 @@
+"""Organisations, API keys and the audit log.
+
+An API key reads ``mm_<environment>_<key id>_<secret>``. Only the key id, a random salt
+and ``HMAC-SHA256(pepper, salt + secret)`` are stored; the full key is shown once, when it
+is created. Keys are high-entropy random strings, so a fast keyed hash is the right tool
+(a password hash would only slow every request). Verification compares in constant time.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mediamatch.errors import AccountError, AuthenticationFailed
+from mediamatch.store.models import ApiKeyRow, AuditRow, OrganisationRow
+from mediamatch.store.store import Store
+
+SCOPES = frozenset({"hash", "match", "match:distance", "curate", "report", "admin"})
+ORGANISATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+TOKEN = re.compile(r"mm_(test|live)_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})")
+
+
+class Environment(enum.Enum):
+    """``test`` keys see only the built-in Test bank; ``live`` keys never see it."""
+
+    TEST = "test"
+    LIVE = "live"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    key_id: str
+    organisation_id: int
+    organisation: str
+    name: str
+    environment: Environment
+    scopes: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    tracking_id: str
+    key_id: str | None
+    organisation_id: int | None
+    endpoint: str
+    items: int
+    matched_entry_ids: tuple[int, ...]
+    outcome: str
+    latency_ms: float
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class AccountStore:
+    """Accounts kept in the same database as the banks."""
+
+    def __init__(self, store: Store, pepper: bytes) -> None:
+        self.store = store
+        self.pepper = pepper
+
+    def _digest(self, salt: bytes, secret: str) -> bytes:
+        return hmac.new(self.pepper, salt + secret.encode(), hashlib.sha256).digest()
+
+    def create_organisation(self, name: str) -> Organisation:
+        if not ORGANISATION_NAME.fullmatch(name):
+            raise AccountError(f"organisation name {name!r} must match {ORGANISATION_NAME.pattern}")
+        try:
+            with self.store.transaction() as connection:
+                connection.execute(insert(OrganisationRow).values(name=name, created_at=datetime.now(UTC)))
+        except IntegrityError:
+            raise AccountError(f"organisation {name} already exists") from None
+        return self.organisation(name)
+
+    def organisation(self, name: str) -> Organisation:
+        with self.store.engine.connect() as connection:
+            row = connection.execute(
+                select(OrganisationRow.__table__).where(OrganisationRow.name == name)
+            ).first()
+        if row is None:
+            raise AccountError(f"no organisation named {name}")
+        return Organisation(row.id, row.name, _utc(row.created_at))  # type: ignore[arg-type]
+
+    def create_key(
+        self, organisation: str, name: str, scopes: Iterable[str], environment: Environment
+    ) -> tuple[ApiKey, str]:
+        """A new key and its full text, which is not stored and cannot be shown again."""
+        chosen = frozenset(scopes)
+        if not chosen or chosen - SCOPES:
+            raise AccountError(f"scopes must be among {', '.join(sorted(SCOPES))}, got {sorted(chosen)}")
+        owner = self.organisation(organisation)
+        key_id, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_bytes(16)
+        values = {
+            "organisation_id": owner.id,
+            "key_id": key_id,
+            "salt": salt,
+            "secret_hash": self._digest(salt, secret),
+            "name": name,
+            "environment": environment.value,
+            "scopes": sorted(chosen),
+            "created_at": datetime.now(UTC),
+        }
+        with self.store.transaction() as connection:
+            connection.execute(insert(ApiKeyRow).values(**values))
+        return self.key(key_id), f"mm_{environment.value}_{key_id}_{secret}"
+
+    def _rows(self, where: object = None) -> list[ApiKey]:
+        query = select(ApiKeyRow.__table__, OrganisationRow.name.label("organisation")).join(
+            OrganisationRow, OrganisationRow.id == ApiKeyRow.organisation_id
+        )
+        if where is not None:
+            query = query.where(where)  # type: ignore[arg-type]
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(query.order_by(ApiKeyRow.id)).all()
+        return [
+            ApiKey(
+                row.key_id,
+                row.organisation_id,
+                row.organisation,
+                row.name,
+                Environment(row.environment),
+                frozenset(row.scopes),
+                _utc(row.created_at),  # type: ignore[arg-type]
+                _utc(row.revoked_at),
+            )
+            for row in rows
+        ]
+
+    def key(self, key_id: str) -> ApiKey:
+        found = self._rows(ApiKeyRow.key_id == key_id)
+        if not found:
+            raise AccountError(f"no API key {key_id}")
+        return found[0]
+
+    def keys(self) -> list[ApiKey]:
+        return self._rows()
+
+    def revoke(self, key_id: str) -> ApiKey:
+        self.key(key_id)
+        with self.store.transaction() as connection:
+            connection.execute(
+                update(ApiKeyRow).where(ApiKeyRow.key_id == key_id).values(revoked_at=datetime.now(UTC))
+            )
+        return self.key(key_id)
+
+    def verify(self, token: str) -> ApiKey:
+        """The key behind ``token``; raises AuthenticationFailed for malformed, unknown or revoked keys."""
+        parsed = TOKEN.fullmatch(token.strip())
+        if parsed is None:
+            raise AuthenticationFailed("malformed API key")
+        environment, key_id, secret = parsed.groups()
+        with self.store.engine.connect() as connection:
+            row = connection.execute(select(ApiKeyRow.__table__).where(ApiKeyRow.key_id == key_id)).first()
+        valid = row is not None and hmac.compare_digest(row.secret_hash, self._digest(row.salt, secret))
+        if row is None or not valid or row.environment != environment:
+            raise AuthenticationFailed("unknown API key")
+        if row.revoked_at is not None:
+            raise AuthenticationFailed("API key revoked")
+        return self.key(key_id)
+
+    def audit(self, record: AuditRecord) -> None:
+        """Append to the audit log (outside ``Store.transaction``: it must not invalidate index caches)."""
+        values = {
+            "at": datetime.now(UTC),
+            "tracking_id": record.tracking_id,
+            "key_id": record.key_id,
+            "organisation_id": record.organisation_id,
+            "endpoint": record.endpoint,
+            "items": record.items,
+            "matches": len(record.matched_entry_ids),
+            "matched_entry_ids": list(record.matched_entry_ids),
+            "outcome": record.outcome,
+            "latency_ms": record.latency_ms,
+        }
+        with self.store.engine.begin() as connection:
+            connection.execute(insert(AuditRow).values(**values))
+
+    def audit_log(self, limit: int = 100) -> list[dict[str, object]]:
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(
+                select(AuditRow.__table__).order_by(AuditRow.id.desc()).limit(limit)
+            ).all()
+        return [dict(row._mapping) for row in rows]

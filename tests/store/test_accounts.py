@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from mediamatch.errors import AccountError, AuthenticationFailed
+from mediamatch.store import Store
+from mediamatch.store.accounts import AccountStore, AuditRecord, Environment
+
+
+@pytest.fixture
+def accounts(store: Store) -> AccountStore:
+    return AccountStore(store, pepper=b"test pepper")
+
+
+def test_keys_are_shown_once_and_stored_only_as_salted_hashes(accounts: AccountStore, store: Store) -> None:
+    accounts.create_organisation("acme")
+    key, token = accounts.create_key("acme", "upload pipeline", ["hash", "match"], Environment.LIVE)
+    assert token.startswith(f"mm_live_{key.key_id}_")
+    assert accounts.verify(token) == key
+    assert key.scopes == {"hash", "match"}
+    assert key.organisation == "acme"
+    secret = token.rsplit("_", 1)[1]
+    with store.engine.connect() as connection:
+        dumped = "".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM api_keys"))
+    assert secret not in dumped
+
+
+def test_wrong_revoked_and_malformed_keys_are_refused(accounts: AccountStore) -> None:
+    accounts.create_organisation("acme")
+    key, token = accounts.create_key("acme", "k", ["match"], Environment.TEST)
+    for bad in (
+        "",
+        "Bearer x",
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        token.replace("_test_", "_live_"),
+    ):
+        with pytest.raises(AuthenticationFailed):
+            accounts.verify(bad)
+    accounts.revoke(key.key_id)
+    with pytest.raises(AuthenticationFailed, match="revoked"):
+        accounts.verify(token)
+    other = AccountStore(accounts.store, pepper=b"another pepper")
+    _, fresh = accounts.create_key("acme", "k2", ["match"], Environment.TEST)
+    with pytest.raises(AuthenticationFailed):
+        other.verify(fresh)
+
+
+def test_bad_scopes_and_names_are_refused(accounts: AccountStore) -> None:
+    accounts.create_organisation("acme")
+    with pytest.raises(AccountError):
+        accounts.create_organisation("acme")
+    with pytest.raises(AccountError):
+        accounts.create_organisation("bad name")
+    with pytest.raises(AccountError):
+        accounts.create_key("acme", "k", ["match", "root"], Environment.LIVE)
+    with pytest.raises(AccountError):
+        accounts.create_key("nobody", "k", ["match"], Environment.LIVE)
+
+
+def test_audit_records_do_not_change_the_store_revision(accounts: AccountStore, store: Store) -> None:
+    before = store.revision()
+    accounts.audit(AuditRecord("t-1", None, None, "POST /v1/match", 3, (7, 9), "ok", 12.5))
+    (row,) = accounts.audit_log()
+    assert (row["tracking_id"], row["items"], row["matches"], row["matched_entry_ids"]) == (
+        "t-1",
+        3,
+        2,
+        [7, 9],
+    )
+    assert store.revision() == before
