@@ -83,3 +83,19 @@ def test_bad_input_exits_2_with_a_message_and_stores_nothing(
         if argv[1] == "import":
             assert "line 2:" in message
     assert "0 entries" in run(db, "bank", "list")
+
+
+def test_organisations_and_keys(db: list[str]) -> None:
+    assert "created organisation acme" in run(db, "org", "create", "acme")
+    result = RUNNER.invoke(
+        cli.app, [*db, "keys", "create", "--org", "acme", "--scope", "match", "--name", "uploads"]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    assert token.startswith("mm_live_")
+    key_id = token.split("_")[2]
+    listing = run(db, "keys", "list")
+    assert f"{key_id}\tacme\tlive\tmatch\tactive\tuploads" in listing
+    assert token.rsplit("_", 1)[1] not in listing
+    assert f"revoked {key_id}" in run(db, "keys", "revoke", key_id)
+    assert "revoked 20" in run(db, "keys", "list")

@@ -154,6 +154,18 @@ class FileHasher:
         results.update(self.hash_decoded(image))
         return FileHashes(str(path), self._in_request_order(results), image.media_type, image.source_size)
 
+    def hash_data(self, name: str, data: bytes) -> FileHashes:
+        """Hash bytes held in memory (an upload); the same record as ``hash_file`` gives."""
+        results: dict[str, HashResult] = {a.name: a.hash_bytes(data) for a in self.file_algorithms}
+        if not self.image_algorithms:
+            return FileHashes(name, self._in_request_order(results))
+        try:
+            image = decode_image(data, self.decode_options)
+        except MediamatchError as error:
+            return FileHashes(name, self._in_request_order(results), error=ItemError.from_exception(error))
+        results.update(self.hash_decoded(image))
+        return FileHashes(name, self._in_request_order(results), image.media_type, image.source_size)
+
     def _in_request_order(self, results: dict[str, HashResult]) -> dict[str, HashResult]:
         return {name: results[name] for name in self.names if name in results}
 

@@ -151,7 +151,7 @@ class AccountStore:
             raise AccountError(f"no API key {key_id}")
         return found[0]
 
-    def keys(self) -> list[ApiKey]:
+    def list_keys(self) -> list[ApiKey]:
         return self._rows()
 
     def revoke(self, key_id: str) -> ApiKey:

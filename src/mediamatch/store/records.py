@@ -47,6 +47,8 @@ class Bank:
     suppression: bool
     thresholds: dict[str, int]
     created_at: datetime
+    organisation_id: int | None = None
+    """The owning organisation; None for a bank shared with every organisation."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,7 @@ def _bank(row: Any) -> Bank:
         suppression=row.suppression,
         thresholds=dict(row.thresholds),
         created_at=_utc_required(row.created_at),
+        organisation_id=row.organisation_id,
     )
 
 

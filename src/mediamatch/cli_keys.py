@@ -1,0 +1,85 @@
+"""``mediamatch org create`` and ``mediamatch keys create|list|revoke``; ``mediamatch serve``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from mediamatch.cli_banks import open_store
+from mediamatch.service.settings import Settings
+from mediamatch.store.accounts import SCOPES, AccountStore, Environment
+
+keys_app = typer.Typer(help="Manage API keys of the matching service.", no_args_is_help=True)
+org_app = typer.Typer(help="Manage organisations.", no_args_is_help=True)
+
+
+def _accounts(context: typer.Context) -> AccountStore:
+    return AccountStore(open_store(context), Settings.load().key_pepper.encode())
+
+
+@org_app.command("create")
+def create_organisation(context: typer.Context, name: str) -> None:
+    """Create an organisation; its keys see shared banks and its own."""
+    typer.echo(f"created organisation {_accounts(context).create_organisation(name).name}")
+
+
+@keys_app.command("create")
+def create_key(
+    context: typer.Context,
+    organisation: Annotated[str, typer.Option("--org", help="Organisation the key belongs to.")],
+    scope: Annotated[list[str], typer.Option(help=f"Repeat for each scope: {', '.join(sorted(SCOPES))}.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "",
+    test: Annotated[bool, typer.Option("--test", help="A test key: sees only the Test bank.")] = False,
+) -> None:
+    """Create a key and print it once: only a salted hash is kept."""
+    environment = Environment.TEST if test else Environment.LIVE
+    key, token = _accounts(context).create_key(organisation, name, scope, environment)
+    typer.echo(token)
+    typer.echo(
+        f"key {key.key_id} for {key.organisation} ({', '.join(sorted(key.scopes))}); store it now", err=True
+    )
+
+
+@keys_app.command("list")
+def list_keys(context: typer.Context) -> None:
+    """Key id, organisation, environment, scopes, state and name; never the secret."""
+    for key in _accounts(context).list_keys():
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        scopes = ",".join(sorted(key.scopes))
+        typer.echo(
+            f"{key.key_id}\t{key.organisation}\t{key.environment.value}\t{scopes}\t{state}\t{key.name}"
+        )
+
+
+@keys_app.command("revoke")
+def revoke_key(context: typer.Context, key_id: str) -> None:
+    """Revoke a key at once; requests with it get 401."""
+    _accounts(context).revoke(key_id)
+    typer.echo(f"revoked {key_id}")
+
+
+def serve(
+    context: typer.Context,
+    config: Annotated[Path | None, typer.Option(help="TOML settings file ([service] table).")] = None,
+    host: Annotated[str | None, typer.Option(help="Default: from settings, 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: from settings, 8000.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes. Default: from settings, 1.")] = None,
+) -> None:
+    """Run the matching service with uvicorn (workers read the same settings from the environment)."""
+    if config is not None:
+        os.environ["MEDIAMATCH_CONFIG"] = str(config)
+    db = context.obj.get("db") if isinstance(context.obj, dict) else None
+    if db:
+        os.environ["MEDIAMATCH_DB"] = db
+    settings = Settings.load()
+    uvicorn.run(
+        "mediamatch.service.app:create_app_from_environment",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+    )

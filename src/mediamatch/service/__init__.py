@@ -1,0 +1,1 @@
+"""The matching service: FastAPI app factory, thin routers, settings."""

@@ -1,0 +1,38 @@
+"""API-key authentication and scope checks, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+
+from mediamatch.errors import AuthenticationFailed, PermissionDenied
+from mediamatch.service.state import ServiceState
+from mediamatch.store.accounts import ApiKey
+
+KEY_HEADERS = ("x-api-key", "ocp-apim-subscription-key")
+
+
+def presented_key(request: Request) -> str:
+    """The key from ``Authorization: Bearer``, ``X-API-Key`` or ``Ocp-Apim-Subscription-Key``."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    for header in KEY_HEADERS:
+        if request.headers.get(header):
+            return request.headers[header].strip()
+    raise AuthenticationFailed("an API key is required (Authorization: Bearer <key>)")
+
+
+def require(scope: str) -> Callable[[Request], Awaitable[ApiKey]]:
+    """A dependency that authenticates the caller and checks one scope (``admin`` grants all)."""
+
+    async def dependency(request: Request) -> ApiKey:
+        state: ServiceState = request.app.state.mediamatch
+        key = state.accounts.verify(presented_key(request))
+        request.state.api_key = key
+        if scope not in key.scopes and "admin" not in key.scopes:
+            raise PermissionDenied(f"this API key lacks the {scope!r} scope")
+        return key
+
+    return dependency

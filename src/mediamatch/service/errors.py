@@ -1,0 +1,66 @@
+"""Domain errors become HTTP statuses with a JSON body, in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from mediamatch.errors import (
+    AccountError,
+    AuthenticationFailed,
+    BankExists,
+    BankNotFound,
+    CorruptMedia,
+    ImageTooLarge,
+    ImportFailed,
+    InvalidBank,
+    InvalidHash,
+    LowQuality,
+    MediamatchError,
+    PermissionDenied,
+    UnknownAlgorithm,
+    UnsupportedMedia,
+)
+from mediamatch.service.inputs import BadRequest
+
+
+class IndexLoading(MediamatchError):
+    """The index is not loaded yet (``/status/ready`` answers 503 meanwhile)."""
+
+
+STATUS: list[tuple[type[MediamatchError], int]] = [
+    (IndexLoading, 503),
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
+    (BankNotFound, 404),
+    (BankExists, 409),
+    (ImageTooLarge, 413),
+    (UnsupportedMedia, 415),
+    (CorruptMedia, 422),
+    (InvalidHash, 422),
+    (UnknownAlgorithm, 422),
+    (LowQuality, 422),
+    (InvalidBank, 422),
+    (ImportFailed, 422),
+    (AccountError, 422),
+    (BadRequest, 400),
+]
+
+
+def status_of(error: MediamatchError) -> int:
+    return next((status for kind, status in STATUS if isinstance(error, kind)), 400)
+
+
+def error_body(error: MediamatchError, tracking_id: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"error": {"kind": type(error).__name__, "message": str(error)}}
+    if tracking_id is not None:
+        body["tracking_id"] = tracking_id
+    return body
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MediamatchError)
+    async def _domain_error(request: Request, error: MediamatchError) -> JSONResponse:
+        tracking_id = getattr(request.state, "tracking_id", None)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationFailed) else None
+        return JSONResponse(error_body(error, tracking_id), status_code=status_of(error), headers=headers)

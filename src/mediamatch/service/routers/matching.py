@@ -1,0 +1,71 @@
+"""``POST /v1/hash`` and ``POST /v1/match``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from mediamatch.service.auth import require
+from mediamatch.service.errors import IndexLoading
+from mediamatch.service.inputs import request_items
+from mediamatch.service.state import ServiceState
+from mediamatch.service.work import hash_items, match_items
+from mediamatch.store.accounts import ApiKey
+
+router = APIRouter(prefix="/v1", tags=["matching"])
+
+BODY_DOC = (
+    "Body: an image (any image content type or application/octet-stream), multipart files, "
+    'or JSON {"items": [{"image": "<base64>"}, ...]} with at most max_batch items.'
+)
+
+
+def _state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.mediamatch
+    return state
+
+
+@router.post("/hash", description=BODY_DOC)
+async def hash_endpoint(
+    request: Request,
+    key: Annotated[ApiKey, Depends(require("hash"))],
+    algorithm: Annotated[list[str] | None, Query()] = None,
+) -> dict[str, Any]:
+    """Hashes of each item, with quality; nothing about the image is kept."""
+    state = _state(request)
+    settings = state.settings
+    items = await request_items(
+        request,
+        allow_hashes=False,
+        item_limit=settings.max_item_bytes,
+        body_limit=settings.max_request_bytes,
+        max_batch=settings.max_batch,
+    )
+    request.state.items = len(items)
+    results = await run_in_threadpool(hash_items, state, items, algorithm or ["pdq", "gradgrid144", "md5"])
+    return {"tracking_id": request.state.tracking_id, "results": results}
+
+
+@router.post("/match", description=BODY_DOC + ' JSON items may instead carry {"hashes": {"pdq": "<hex>"}}.')
+async def match_endpoint(
+    request: Request, key: Annotated[ApiKey, Depends(require("match"))]
+) -> dict[str, Any]:
+    """Matches of each item in the banks the key may see; distances only with ``match:distance``."""
+    state = _state(request)
+    matcher = state.matcher
+    if matcher is None:
+        raise IndexLoading("the index is still loading; retry shortly")
+    settings = state.settings
+    items = await request_items(
+        request,
+        allow_hashes=True,
+        item_limit=settings.max_item_bytes,
+        body_limit=settings.max_request_bytes,
+        max_batch=settings.max_batch,
+    )
+    request.state.items = len(items)
+    results, matched = await run_in_threadpool(match_items, state, matcher, key, items)
+    request.state.matched_entry_ids = tuple(matched)
+    return {"tracking_id": request.state.tracking_id, "results": results}

@@ -1,0 +1,86 @@
+"""Typed service settings from a TOML file and ``MEDIAMATCH_*`` environment variables.
+
+Precedence: environment over file over defaults. Outside ``development`` an insecure
+configuration is refused at start-up: the key pepper must be set, at least 32
+characters, and not a placeholder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mediamatch.errors import MediamatchError
+
+PLACEHOLDERS = ("change-me", "changeme", "secret", "password", "example", "development")
+DEVELOPMENT_PEPPER = "development only: not a secret"
+
+
+class InsecureSettings(MediamatchError):
+    """The settings would run the service unsafely outside development."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service reads at start-up; see the README for each field."""
+
+    environment: str = "development"
+    database_url: str | None = None
+    key_pepper: str = DEVELOPMENT_PEPPER
+    max_item_bytes: int = 32 * 1024 * 1024
+    max_request_bytes: int = 64 * 1024 * 1024
+    max_batch: int = 100
+    index_refresh_seconds: float = 15.0
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+
+    def checked(self) -> Settings:
+        """This settings object, or InsecureSettings naming what to fix."""
+        if self.environment not in ("development", "production"):
+            raise InsecureSettings(f"environment must be development or production, not {self.environment!r}")
+        if self.environment == "development":
+            return self
+        pepper = self.key_pepper.strip()
+        if pepper == DEVELOPMENT_PEPPER or len(pepper) < 32 or any(p in pepper.lower() for p in PLACEHOLDERS):
+            raise InsecureSettings("set MEDIAMATCH_KEY_PEPPER to a random secret of at least 32 characters")
+        if self.max_batch < 1 or self.max_item_bytes < 1 or self.max_request_bytes < self.max_item_bytes:
+            raise InsecureSettings("limits must be positive and max_request_bytes >= max_item_bytes")
+        return self
+
+    @classmethod
+    def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults, then the TOML file (``path`` or $MEDIAMATCH_CONFIG), then the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        config = path or (Path(environ["MEDIAMATCH_CONFIG"]) if environ.get("MEDIAMATCH_CONFIG") else None)
+        if config is not None:
+            with config.open("rb") as handle:
+                values.update(tomllib.load(handle).get("service", {}))
+        for field in dataclasses.fields(cls):
+            name = "MEDIAMATCH_DB" if field.name == "database_url" else f"MEDIAMATCH_{field.name.upper()}"
+            if name in environ:
+                values[field.name] = environ[name]
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise InsecureSettings(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**{k: _coerce(cls, k, v) for k, v in values.items()}).checked()
+
+
+def _coerce(cls: type[Settings], name: str, value: Any) -> Any:
+    default = next(f.default for f in dataclasses.fields(cls) if f.name == name)
+    if isinstance(default, bool) or value is None:
+        return value
+    try:
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except ValueError:
+        raise InsecureSettings(f"setting {name} must be a number, not {value!r}") from None
+    return str(value)

@@ -1,0 +1,54 @@
+"""What one service process holds: store, accounts, registry and the current matcher.
+
+The matcher is built in a background thread at start-up and rebuilt when the store's
+revision changes, then swapped in whole; ``ready`` is false until the first build and
+while a detected change has not been built yet.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from mediamatch.algorithms import AlgorithmRegistry, default_registry
+from mediamatch.engine.matching import Matcher
+from mediamatch.service.settings import Settings
+from mediamatch.store import Store
+from mediamatch.store.accounts import AccountStore
+
+
+class ServiceState:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.database_url)
+        self.accounts = AccountStore(self.store, settings.key_pepper.encode())
+        self.registry: AlgorithmRegistry = default_registry()
+        self.matcher: Matcher | None = None
+        self._built_revision: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.matcher is not None and self._built_revision == self.store.revision()
+
+    def refresh(self) -> None:
+        """Rebuild the matcher if the store changed since the last build."""
+        revision = self.store.revision()
+        if revision != self._built_revision:
+            matcher = Matcher(self.store, self.registry)
+            self.matcher, self._built_revision = matcher, revision
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.refresh()
+            self._stop.wait(self.settings.index_refresh_seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="mediamatch-index", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.store.close()

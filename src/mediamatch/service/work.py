@@ -1,0 +1,113 @@
+"""Hashing and matching the items of one request (called in a worker thread)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mediamatch.algorithms import HashResult
+from mediamatch.engine import FileHasher
+from mediamatch.engine.matching import BankMatch, Matcher
+from mediamatch.errors import MediamatchError
+from mediamatch.service.errors import status_of
+from mediamatch.service.inputs import Item
+from mediamatch.service.state import ServiceState
+from mediamatch.store import Bank
+from mediamatch.store.accounts import ApiKey, Environment
+
+TEST_BANK = "TEST"
+
+
+def _status_of_kind(kind: str) -> int:
+    return {"UnsupportedMedia": 415, "ImageTooLarge": 413}.get(kind, 422)
+
+
+def _error(index: int, kind: str, message: str, status: int) -> dict[str, Any]:
+    return {"index": index, "error": {"kind": kind, "message": message, "status": status}}
+
+
+def _domain_error(index: int, error: MediamatchError) -> dict[str, Any]:
+    return _error(index, type(error).__name__, str(error), status_of(error))
+
+
+def hash_items(state: ServiceState, items: list[Item], algorithms: list[str]) -> list[dict[str, Any]]:
+    """Per item: the hashes by algorithm with quality, or an error with its HTTP status."""
+    chosen = [state.registry.get(name) for name in algorithms]
+    hasher = FileHasher(chosen)
+    results = []
+    for index, item in enumerate(items):
+        record = hasher.hash_data(item.name, item.data or b"")
+        if record.error is not None:
+            kind = record.error.kind
+            results.append(_error(index, kind, record.error.message, _status_of_kind(kind)))
+            continue
+        hashes = {
+            name: {"hash": state.registry.get(name).format(r.value), "quality": r.quality}
+            for name, r in record.results.items()
+        }
+        results.append({"index": index, "hashes": hashes})
+    return results
+
+
+def visible(bank: Bank, key: ApiKey) -> bool:
+    """Test keys see only the Test bank; live keys see shared banks and their organisation's."""
+    if key.environment is Environment.TEST:
+        return bank.name == TEST_BANK
+    return bank.name != TEST_BANK and bank.organisation_id in (None, key.organisation_id)
+
+
+def _match_dict(match: BankMatch, with_distance: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "bank": match.bank,
+        "entry_id": match.entry_id,
+        "external_id": match.external_id,
+        "classification": match.classification.value if match.classification else None,
+        "algorithm": match.algorithm,
+    }
+    if with_distance:
+        out["distance"] = match.distance
+    return out
+
+
+def _item_hashes(matcher: Matcher, state: ServiceState, item: Item) -> dict[str, HashResult]:
+    if item.data is not None:
+        if matcher.hasher is None:
+            return {}
+        record = matcher.hasher.hash_data(item.name, item.data)
+        if record.error is not None and not record.results:
+            raise _ItemFailed(record.error.kind, record.error.message)
+        return record.results
+    parsed = {}
+    for name, text in item.hashes.items():
+        parsed[name] = HashResult(state.registry.get(name.lower()).parse(text))
+    return parsed
+
+
+class _ItemFailed(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def match_items(
+    state: ServiceState, matcher: Matcher, key: ApiKey, items: list[Item]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Per item: the visible matches (distances only with ``match:distance``), or an error."""
+    with_distance = "match:distance" in key.scopes or "admin" in key.scopes
+    banks = {bank.name: bank for bank in matcher.banks.values()}
+    results, matched_ids = [], []
+    for index, item in enumerate(items):
+        try:
+            found = matcher.match_results(item.name, _item_hashes(matcher, state, item))
+        except MediamatchError as error:
+            results.append(_domain_error(index, error))
+            continue
+        except _ItemFailed as failure:
+            results.append(_error(index, failure.kind, str(failure), _status_of_kind(failure.kind)))
+            continue
+        shown = [m for m in found.matches if visible(banks[m.bank], key)]
+        matched_ids += [m.entry_id for m in shown]
+        result: dict[str, Any] = {"index": index, "matches": [_match_dict(m, with_distance) for m in shown]}
+        if found.low_quality:
+            result["low_quality"] = found.low_quality
+        results.append(result)
+    return results, matched_ids

@@ -1,0 +1,63 @@
+"""An app on a temporary SQLite database, with an organisation, keys and a bank."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mediamatch.algorithms import PdqAlgorithm
+from mediamatch.samples import synthetic_photo
+from mediamatch.service.app import create_app
+from mediamatch.service.settings import Settings
+from mediamatch.store import Classification, NewEntry, Store
+from mediamatch.store.accounts import AccountStore, Environment
+
+PDQ = PdqAlgorithm()
+
+
+@dataclass
+class Service:
+    client: TestClient
+    store: Store
+    keys: dict[str, str]
+    folder: Path
+
+    def headers(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[key]}"}
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while self.client.get("/status/ready").status_code != 200:
+            assert time.monotonic() < deadline, "index never became ready"
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'service.sqlite3'}", index_refresh_seconds=0.05)
+    store = Store(settings.database_url)
+    accounts = AccountStore(store, settings.key_pepper.encode())
+    accounts.create_organisation("acme")
+    accounts.create_organisation("rival")
+    keys = {
+        "matcher": accounts.create_key("acme", "m", ["match"], Environment.LIVE)[1],
+        "distances": accounts.create_key("acme", "d", ["match", "match:distance"], Environment.LIVE)[1],
+        "hasher": accounts.create_key("acme", "h", ["hash"], Environment.LIVE)[1],
+        "rival": accounts.create_key("rival", "r", ["match"], Environment.LIVE)[1],
+        "test": accounts.create_key("acme", "t", ["match"], Environment.TEST)[1],
+    }
+    store.create_bank("SHARED")
+    store.add_entries(
+        "SHARED",
+        [NewEntry("pdq", PDQ.hash_pixels(synthetic_photo(1)).value.data, classification=Classification.A1)],
+    )
+    app = create_app(settings, store)
+    with TestClient(app) as client:
+        running = Service(client, store, keys, tmp_path)
+        running.wait_ready()
+        yield running

@@ -1,0 +1,142 @@
+"""The REST API in process: input forms, batches, scopes, errors, tracking ids, audit."""
+
+from __future__ import annotations
+
+import base64
+
+from sqlalchemy import update
+
+from mediamatch.samples import encode, synthetic_photo
+from mediamatch.store.accounts import AccountStore
+from mediamatch.store.models import BankRow
+from tests.service.conftest import PDQ, Service
+
+PHOTO = encode(synthetic_photo(1), "JPEG", quality=85)
+OTHER = encode(synthetic_photo(2), "PNG")
+
+
+def test_liveness_readiness_and_openapi(service: Service) -> None:
+    assert service.client.get("/status/live").json() == {"status": "live"}
+    assert service.client.get("/status/ready").status_code == 200
+    paths = service.client.get("/openapi.json").json()["paths"]
+    assert {"/v1/hash", "/v1/match", "/status/live", "/status/ready"} <= set(paths)
+
+
+def test_match_a_raw_image_body(service: Service) -> None:
+    response = service.client.post(
+        "/v1/match", content=PHOTO, headers={**service.headers("matcher"), "Content-Type": "image/jpeg"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert response.headers["X-Tracking-Id"] == body["tracking_id"]
+    (result,) = body["results"]
+    (match,) = result["matches"]
+    assert (match["bank"], match["classification"], match["algorithm"]) == ("SHARED", "A1", "pdq")
+    assert "distance" not in match
+
+
+def test_distances_need_their_own_scope(service: Service) -> None:
+    response = service.client.post(
+        "/v1/match", content=PHOTO, headers={**service.headers("distances"), "Content-Type": "image/jpeg"}
+    )
+    (match,) = response.json()["results"][0]["matches"]
+    assert 0 <= match["distance"] <= PDQ.threshold
+
+
+def test_multipart_batches_and_json_batches_report_per_item(service: Service) -> None:
+    files = [("file", ("a.jpg", PHOTO, "image/jpeg")), ("file", ("b.png", OTHER, "image/png"))]
+    files.append(("file", ("c.txt", b"not an image", "text/plain")))
+    response = service.client.post("/v1/match", files=files, headers=service.headers("matcher"))
+    results = response.json()["results"]
+    assert [len(r.get("matches", [])) for r in results] == [1, 0, 0]
+    assert results[2]["error"]["kind"] == "UnsupportedMedia"
+    assert results[2]["error"]["status"] == 415
+    pdq_text = PDQ.format(PDQ.hash_pixels(synthetic_photo(1)).value)
+    items = [
+        {"image": base64.b64encode(OTHER).decode()},
+        {"hashes": {"pdq": pdq_text}},
+        {"hashes": {"pdq": "xyz"}},
+    ]
+    results = service.client.post(
+        "/v1/match", json={"items": items}, headers=service.headers("matcher")
+    ).json()
+    assert [len(r.get("matches", [])) for r in results["results"]] == [0, 1, 0]
+    assert results["results"][2]["error"]["kind"] == "InvalidHash"
+
+
+def test_hash_endpoint_returns_hashes_with_quality(service: Service) -> None:
+    response = service.client.post(
+        "/v1/hash?algorithm=pdq&algorithm=md5",
+        content=PHOTO,
+        headers={**service.headers("hasher"), "Content-Type": "application/octet-stream"},
+    )
+    hashes = response.json()["results"][0]["hashes"]
+    assert set(hashes) == {"pdq", "md5"}
+    assert hashes["pdq"]["quality"] == 100
+
+
+def test_missing_wrong_and_unscoped_keys(service: Service) -> None:
+    assert service.client.post("/v1/match", content=PHOTO).status_code == 401
+    bad = {"Authorization": "Bearer mm_live_000000000000_" + "x" * 40}
+    response = service.client.post("/v1/match", content=PHOTO, headers=bad)
+    assert response.status_code == 401
+    assert response.json()["error"]["kind"] == "AuthenticationFailed"
+    assert (
+        service.client.post("/v1/match", content=PHOTO, headers=service.headers("hasher")).status_code == 403
+    )
+    assert (
+        service.client.post("/v1/hash", content=PHOTO, headers=service.headers("matcher")).status_code == 403
+    )
+
+
+def test_bad_bodies_get_clear_errors(service: Service) -> None:
+    headers = service.headers("matcher")
+    assert (
+        service.client.post(
+            "/v1/match", content=b"{", headers={**headers, "Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
+    too_many = {"items": [{"image": base64.b64encode(OTHER).decode()}] * 101}
+    response = service.client.post("/v1/match", json=too_many, headers=headers)
+    assert response.status_code == 400
+    assert "at most 100" in response.json()["error"]["message"]
+    huge = b"\xff\xd8\xff" + b"\0" * (33 * 1024 * 1024)
+    assert (
+        service.client.post(
+            "/v1/match", content=huge, headers={**headers, "Content-Type": "image/jpeg"}
+        ).status_code
+        == 413
+    )
+
+
+def test_organisations_see_shared_and_their_own_banks_only(service: Service) -> None:
+    acme = service.store.bank("SHARED")
+    with service.store.transaction() as connection:
+        connection.execute(update(BankRow).where(BankRow.id == acme.id).values(organisation_id=1))
+    service.wait_ready()
+    own = service.client.post(
+        "/v1/match", content=PHOTO, headers={**service.headers("matcher"), "Content-Type": "image/jpeg"}
+    )
+    other = service.client.post(
+        "/v1/match", content=PHOTO, headers={**service.headers("rival"), "Content-Type": "image/jpeg"}
+    )
+    test = service.client.post(
+        "/v1/match", content=PHOTO, headers={**service.headers("test"), "Content-Type": "image/jpeg"}
+    )
+    assert len(own.json()["results"][0]["matches"]) == 1
+    assert other.json()["results"][0]["matches"] == []
+    assert test.json()["results"][0]["matches"] == []
+
+
+def test_every_api_call_is_audited_without_image_bytes(service: Service) -> None:
+    service.client.post(
+        "/v1/match", content=PHOTO, headers={**service.headers("matcher"), "Content-Type": "image/jpeg"}
+    )
+    service.client.post("/v1/match", content=PHOTO)
+    log = AccountStore(service.store, b"").audit_log()
+    assert [row["outcome"] for row in log[:2]] == ["401", "200"]
+    assert log[1]["matches"] == 1
+    assert log[1]["items"] == 1
+    for stored in service.folder.iterdir():
+        assert PHOTO[-64:] not in stored.read_bytes(), stored.name
