@@ -1,18 +1,34 @@
 from __future__ import annotations
 
-import io
+import shlex
+import time
 from pathlib import Path
 
-from rich.console import Console
+from fastapi.testclient import TestClient
 
 from mediamatch import demo
+from mediamatch.service.app import create_app
 
 
-def test_demo_hashes_samples_and_shows_matches(tmp_path: Path) -> None:
-    output = io.StringIO()
-    demo.run(tmp_path, Console(file=output, width=200))
-    text = output.getvalue()
-    assert len(list(tmp_path.glob("sample-*.png"))) == len(demo.SAMPLES)
-    lines = {line.split("│")[1].strip(): line for line in text.splitlines() if line.count("│") > 2}
-    assert " match " in lines["JPEG quality 30"]
-    assert "no match" in lines["unrelated image"]
+def test_demo_prepares_a_key_and_a_curl_line_that_hits(tmp_path: Path) -> None:
+    prepared = demo.prepare(tmp_path / "demo")
+    words = shlex.split(prepared.curl)
+    authorization = words[words.index("-H") + 1]
+    assert authorization == f"Authorization: Bearer {prepared.key}"
+    assert words[-1] == "http://127.0.0.1:8000/v1/match"
+    image = Path(words[words.index("--data-binary") + 1].removeprefix("@"))
+    with TestClient(create_app(prepared.settings)) as client:
+        deadline = time.monotonic() + 30
+        while client.get("/status/ready").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        response = client.post(
+            "/v1/match",
+            content=image.read_bytes(),
+            headers={"Authorization": f"Bearer {prepared.key}", "Content-Type": "image/png"},
+        )
+    matches = response.json()["results"][0]["matches"]
+    assert {m["bank"] for m in matches} == {"TEST"}
+    assert {m["external_id"] for m in matches} == {"test-image-1"}
+    again = demo.prepare(tmp_path / "demo")
+    assert again.key != prepared.key

@@ -1,77 +1,77 @@
-"""``make demo``: hash a few generated images and their edits, and show what matches.
+"""``make demo``: the matching service on SQLite with the Test bank, a demo key and a curl line that hits.
 
-Until the matching service exists this is the demo: it writes sample images (generated,
-nothing downloaded) to a folder, hashes them with PDQ in exact and fast mode, and prints
-each image's distance to the original.
+Everything lives in one folder (``./demo-data`` by default): the SQLite database and a test
+image. Each run creates a fresh ``test`` key, prints it once with a ``curl`` command that
+matches the test image, then serves on http://127.0.0.1:8000 until interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 import sys
-import tempfile
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from rich.console import Console
-from rich.table import Table
+import uvicorn
 
-from mediamatch.algorithms import Dihedral, PdqAlgorithm
-from mediamatch.engine import FileHasher, HashMode
-from mediamatch.model import RGBPixels
-from mediamatch.samples import brightness, encode, jpeg_recompress, resize, synthetic_photo
+from mediamatch.algorithms import default_registry
+from mediamatch.engine.testbank import ensure_test_bank, sample_image_png
+from mediamatch.errors import AccountError
+from mediamatch.service.settings import Settings
+from mediamatch.store import Store
+from mediamatch.store.accounts import AccountStore, Environment
 
-SAMPLES: dict[str, Callable[[RGBPixels], RGBPixels]] = {
-    "original": lambda pixels: pixels,
-    "JPEG quality 30": jpeg_recompress(30),
-    "resized to 40 %": resize(0.4),
-    "20 % brighter": brightness(1.2),
-    "mirrored": Dihedral.FLIP_Y.apply,
-    "unrelated image": lambda pixels: synthetic_photo(7, 640, 480),
-}
+DEMO_ORGANISATION = "demo"
 
 
-def write_samples(folder: Path) -> dict[str, Path]:
-    """The original photo-like image, its edits and an unrelated image, as PNG files in ``folder``."""
-    original = np.ascontiguousarray(np.repeat(np.repeat(synthetic_photo(2024, 400, 300), 4, 0), 4, 1))
-    paths = {}
-    for index, (label, make) in enumerate(SAMPLES.items()):
-        paths[label] = folder / f"sample-{index}.png"
-        paths[label].write_bytes(encode(make(original), "PNG"))
-    return paths
+@dataclass(frozen=True, slots=True)
+class Demo:
+    settings: Settings
+    key: str
+    image: Path
+    curl: str
 
 
-def run(folder: Path, console: Console) -> None:
-    pdq = PdqAlgorithm()
-    exact, fast = FileHasher([pdq]), FileHasher([pdq], mode=HashMode.FAST)
-    paths = write_samples(folder)
-    reference = exact.hash_file(paths["original"]).results["pdq"].value
-    table = Table(title=f"PDQ, threshold {pdq.threshold} bits inclusive; samples in {folder}")
-    for column in ("image", "PDQ hash (exact)", "quality", "distance", "fast-mode distance", "verdict"):
-        table.add_column(column)
-    for label, path in paths.items():
-        result = exact.hash_file(path).results["pdq"]
-        fast_distance = pdq.distance(reference, fast.hash_file(path).results["pdq"].value)
-        distance = pdq.distance(reference, result.value)
-        verdict = "match" if distance <= pdq.threshold else "no match"
-        row = (
-            label,
-            pdq.format(result.value),
-            str(result.quality),
-            str(distance),
-            str(fast_distance),
-            verdict,
-        )
-        table.add_row(*row)
-    console.print(table)
-    console.print(f"Try: .venv/bin/mediamatch hash {folder}")
-    console.print(f"     .venv/bin/mediamatch compare {paths['original']} {paths['JPEG quality 30']}")
+def prepare(folder: Path, port: int = 8000) -> Demo:
+    """Database with the Test bank, a new test key, a test image on disk, and the curl line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = Settings(database_url=f"sqlite:///{folder.resolve() / 'demo.sqlite3'}", port=port)
+    store = Store(settings.database_url)
+    ensure_test_bank(store, default_registry())
+    accounts = AccountStore(store, settings.key_pepper.encode())
+    with contextlib.suppress(AccountError):
+        accounts.create_organisation(DEMO_ORGANISATION)
+    _, key = accounts.create_key(
+        DEMO_ORGANISATION, "make demo", ["hash", "match", "match:distance"], Environment.TEST
+    )
+    store.close()
+    image = folder / "test-image-1.png"
+    image.write_bytes(sample_image_png(1))
+    url = f"http://{settings.host}:{settings.port}/v1/match"
+    curl = (
+        f"curl -s -H {shlex.quote('Authorization: Bearer ' + key)} -H 'Content-Type: image/png' "
+        f"--data-binary @{shlex.quote(str(image))} {url}"
+    )
+    return Demo(settings, key, image, curl)
 
 
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="mediamatch-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    run(folder, Console(width=140))
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("demo-data")
+    demo = prepare(folder, int(os.environ.get("MEDIAMATCH_PORT", "8000")))
+    print(f"mediamatch demo: database {demo.settings.database_url}")
+    print(f"test API key (shown once): {demo.key}")
+    print("In another terminal, this produces a hit against the built-in Test bank:\n")
+    print(f"  {demo.curl}\n")
+    print(f"API docs: http://{demo.settings.host}:{demo.settings.port}/docs  (Ctrl-C stops the service)")
+    os.environ["MEDIAMATCH_DB"] = demo.settings.database_url or ""
+    uvicorn.run(
+        "mediamatch.service.app:create_app_from_environment",
+        factory=True,
+        host=demo.settings.host,
+        port=demo.settings.port,
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import threading
 
 from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
+from mediamatch.engine.testbank import ensure_test_bank
 from mediamatch.service.settings import Settings
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
@@ -22,6 +23,7 @@ class ServiceState:
         self.store = store or Store(settings.database_url)
         self.accounts = AccountStore(self.store, settings.key_pepper.encode())
         self.registry: AlgorithmRegistry = default_registry()
+        ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None
         self._built_revision: int | None = None
         self._stop = threading.Event()

@@ -7,14 +7,13 @@ from typing import Any
 from mediamatch.algorithms import HashResult
 from mediamatch.engine import FileHasher
 from mediamatch.engine.matching import BankMatch, Matcher
+from mediamatch.engine.testbank import TEST_BANK
 from mediamatch.errors import MediamatchError
 from mediamatch.service.errors import status_of
 from mediamatch.service.inputs import Item
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Bank
 from mediamatch.store.accounts import ApiKey, Environment
-
-TEST_BANK = "TEST"
 
 
 def _status_of_kind(kind: str) -> int:

@@ -1,0 +1,54 @@
+"""The built-in benign Test bank: hashes of generated sample images, so integrations can see a hit.
+
+Nothing here is abuse material and nothing is downloaded: the images are computed from
+fixed seeds (``mediamatch.samples``). ``test`` API keys match only this bank and ``live``
+keys never see it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from mediamatch.algorithms import AlgorithmRegistry, ImageHashAlgorithm
+from mediamatch.errors import BankExists
+from mediamatch.model import RGBPixels
+from mediamatch.samples import encode, synthetic_photo
+from mediamatch.store import NewEntry, Store
+
+TEST_BANK = "TEST"
+TEST_IMAGE_SEEDS = (90001, 90002, 90003, 90004, 90005)
+TEST_ALGORITHMS = ("pdq", "gradgrid144")
+
+
+def sample_image(number: int) -> RGBPixels:
+    """Test image ``number`` (1-based), 640x480."""
+    if not 1 <= number <= len(TEST_IMAGE_SEEDS):
+        raise KeyError(number)
+    return synthetic_photo(TEST_IMAGE_SEEDS[number - 1], 640, 480)
+
+
+def sample_image_png(number: int) -> bytes:
+    return encode(sample_image(number), "PNG")
+
+
+def ensure_test_bank(store: Store, registry: AlgorithmRegistry) -> None:
+    """Create the Test bank with every test image's hashes; adding them again is a no-op."""
+    with contextlib.suppress(BankExists):
+        store.create_bank(TEST_BANK, description="Built-in benign test images (GET /v1/test-images)")
+    entries = []
+    for number in range(1, len(TEST_IMAGE_SEEDS) + 1):
+        pixels = sample_image(number)
+        for name in TEST_ALGORITHMS:
+            algorithm = registry.get(name)
+            assert isinstance(algorithm, ImageHashAlgorithm)
+            result = algorithm.hash_pixels(pixels)
+            entries.append(
+                NewEntry(
+                    name,
+                    result.value.data,
+                    quality=result.quality,
+                    external_id=f"test-image-{number}",
+                    tags=("test",),
+                )
+            )
+    store.add_entries(TEST_BANK, entries)
