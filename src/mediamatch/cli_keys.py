@@ -34,10 +34,18 @@ def create_key(
     scope: Annotated[list[str], typer.Option(help=f"Repeat for each scope: {', '.join(sorted(SCOPES))}.")],
     name: Annotated[str, typer.Option(help="What the key is for.")] = "",
     test: Annotated[bool, typer.Option("--test", help="A test key: sees only the Test bank.")] = False,
+    rate_limit: Annotated[
+        int | None, typer.Option(help="Requests per minute (default: the service's).")
+    ] = None,
+    monthly_quota: Annotated[
+        int | None, typer.Option(help="Items per calendar month (default: the service's).")
+    ] = None,
 ) -> None:
     """Create a key and print it once: only a salted hash is kept."""
     environment = Environment.TEST if test else Environment.LIVE
-    key, token = _accounts(context).create_key(organisation, name, scope, environment)
+    key, token = _accounts(context).create_key(
+        organisation, name, scope, environment, rate_per_minute=rate_limit, monthly_quota=monthly_quota
+    )
     typer.echo(token)
     typer.echo(
         f"key {key.key_id} for {key.organisation} ({', '.join(sorted(key.scopes))}); store it now", err=True

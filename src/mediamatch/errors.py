@@ -86,3 +86,11 @@ class PermissionDenied(MediamatchError):
 
 class AccountError(MediamatchError):
     """An organisation or API key operation cannot be carried out (bad name, duplicate, unknown)."""
+
+
+class RateLimited(MediamatchError):
+    """Too many requests for this key now (rate limit) or this month (quota); wait ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

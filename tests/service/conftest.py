@@ -50,6 +50,8 @@ def service(tmp_path: Path) -> Iterator[Service]:
         "hasher": accounts.create_key("acme", "h", ["hash"], Environment.LIVE)[1],
         "rival": accounts.create_key("rival", "r", ["match"], Environment.LIVE)[1],
         "test": accounts.create_key("acme", "t", ["match"], Environment.TEST)[1],
+        "slow": accounts.create_key("acme", "s", ["match"], Environment.LIVE, rate_per_minute=2)[1],
+        "quota": accounts.create_key("acme", "q", ["match"], Environment.LIVE, monthly_quota=3)[1],
     }
     store.create_bank("SHARED")
     store.add_entries(

@@ -25,12 +25,14 @@ def presented_key(request: Request) -> str:
 
 
 def require(scope: str) -> Callable[[Request], Awaitable[ApiKey]]:
-    """A dependency that authenticates the caller and checks one scope (``admin`` grants all)."""
+    """A dependency that authenticates the caller, spends one request of its rate limit and
+    checks one scope (``admin`` grants all)."""
 
     async def dependency(request: Request) -> ApiKey:
         state: ServiceState = request.app.state.mediamatch
         key = state.accounts.verify(presented_key(request))
         request.state.api_key = key
+        state.limiter.take_request(key)
         if scope not in key.scopes and "admin" not in key.scopes:
             raise PermissionDenied(f"this API key lacks the {scope!r} scope")
         return key

@@ -18,6 +18,7 @@ from mediamatch.errors import (
     LowQuality,
     MediamatchError,
     PermissionDenied,
+    RateLimited,
     UnknownAlgorithm,
     UnsupportedMedia,
 )
@@ -35,6 +36,7 @@ STATUS: list[tuple[type[MediamatchError], int]] = [
     (BankNotFound, 404),
     (BankExists, 409),
     (ImageTooLarge, 413),
+    (RateLimited, 429),
     (UnsupportedMedia, 415),
     (CorruptMedia, 422),
     (InvalidHash, 422),
@@ -62,5 +64,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(MediamatchError)
     async def _domain_error(request: Request, error: MediamatchError) -> JSONResponse:
         tracking_id = getattr(request.state, "tracking_id", None)
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationFailed) else None
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationFailed) else {}
+        if isinstance(error, RateLimited):
+            headers["Retry-After"] = str(error.retry_after)
         return JSONResponse(error_body(error, tracking_id), status_code=status_of(error), headers=headers)

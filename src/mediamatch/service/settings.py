@@ -36,6 +36,9 @@ class Settings:
     max_request_bytes: int = 64 * 1024 * 1024
     max_batch: int = 100
     index_refresh_seconds: float = 15.0
+    default_rate_per_minute: int = 600
+    default_monthly_quota: int = -1
+    """Items per key per calendar month unless the key sets its own; negative: unlimited."""
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -49,6 +52,8 @@ class Settings:
         pepper = self.key_pepper.strip()
         if pepper == DEVELOPMENT_PEPPER or len(pepper) < 32 or any(p in pepper.lower() for p in PLACEHOLDERS):
             raise InsecureSettings("set MEDIAMATCH_KEY_PEPPER to a random secret of at least 32 characters")
+        if self.default_rate_per_minute < 1:
+            raise InsecureSettings("default_rate_per_minute must be at least 1")
         if self.max_batch < 1 or self.max_item_bytes < 1 or self.max_request_bytes < self.max_item_bytes:
             raise InsecureSettings("limits must be positive and max_request_bytes >= max_item_bytes")
         return self

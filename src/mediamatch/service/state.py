@@ -12,6 +12,7 @@ import threading
 from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.testbank import ensure_test_bank
+from mediamatch.service.limits import Limiter
 from mediamatch.service.settings import Settings
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
@@ -22,6 +23,8 @@ class ServiceState:
         self.settings = settings
         self.store = store or Store(settings.database_url)
         self.accounts = AccountStore(self.store, settings.key_pepper.encode())
+        quota = settings.default_monthly_quota if settings.default_monthly_quota >= 0 else None
+        self.limiter = Limiter(self.accounts, settings.default_rate_per_minute, quota)
         self.registry: AlgorithmRegistry = default_registry()
         ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None

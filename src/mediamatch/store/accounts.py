@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import AccountError, AuthenticationFailed
@@ -53,6 +53,8 @@ class ApiKey:
     scopes: frozenset[str]
     created_at: datetime
     revoked_at: datetime | None
+    rate_per_minute: int | None = None
+    monthly_quota: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +103,24 @@ class AccountStore:
         return Organisation(row.id, row.name, _utc(row.created_at))  # type: ignore[arg-type]
 
     def create_key(
-        self, organisation: str, name: str, scopes: Iterable[str], environment: Environment
+        self,
+        organisation: str,
+        name: str,
+        scopes: Iterable[str],
+        environment: Environment,
+        *,
+        rate_per_minute: int | None = None,
+        monthly_quota: int | None = None,
     ) -> tuple[ApiKey, str]:
-        """A new key and its full text, which is not stored and cannot be shown again."""
+        """A new key and its full text, which is not stored and cannot be shown again.
+
+        ``rate_per_minute`` and ``monthly_quota`` (items per calendar month, UTC) override the
+        service defaults for this key.
+        """
+        if (rate_per_minute is not None and rate_per_minute < 1) or (
+            monthly_quota is not None and monthly_quota < 0
+        ):
+            raise AccountError("a rate limit must be at least 1 and a quota at least 0")
         chosen = frozenset(scopes)
         if not chosen or chosen - SCOPES:
             raise AccountError(f"scopes must be among {', '.join(sorted(SCOPES))}, got {sorted(chosen)}")
@@ -118,6 +135,8 @@ class AccountStore:
             "environment": environment.value,
             "scopes": sorted(chosen),
             "created_at": datetime.now(UTC),
+            "rate_per_minute": rate_per_minute,
+            "monthly_quota": monthly_quota,
         }
         with self.store.transaction() as connection:
             connection.execute(insert(ApiKeyRow).values(**values))
@@ -141,6 +160,8 @@ class AccountStore:
                 frozenset(row.scopes),
                 _utc(row.created_at),  # type: ignore[arg-type]
                 _utc(row.revoked_at),
+                row.rate_per_minute,
+                row.monthly_quota,
             )
             for row in rows
         ]
@@ -193,6 +214,14 @@ class AccountStore:
         }
         with self.store.engine.begin() as connection:
             connection.execute(insert(AuditRow).values(**values))
+
+    def items_since(self, key_id: str, since: datetime) -> int:
+        """Items the key sent since ``since`` (successful or not), from the audit log."""
+        query = select(func.coalesce(func.sum(AuditRow.items), 0)).where(
+            AuditRow.key_id == key_id, AuditRow.at >= since
+        )
+        with self.store.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
 
     def audit_log(self, limit: int = 100) -> list[dict[str, object]]:
         with self.store.engine.connect() as connection:

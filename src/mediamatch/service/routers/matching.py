@@ -44,6 +44,7 @@ async def hash_endpoint(
         max_batch=settings.max_batch,
     )
     request.state.items = len(items)
+    state.limiter.take_items(key, len(items))
     results = await run_in_threadpool(hash_items, state, items, algorithm or ["pdq", "gradgrid144", "md5"])
     return {"tracking_id": request.state.tracking_id, "results": results}
 
@@ -66,6 +67,7 @@ async def match_endpoint(
         max_batch=settings.max_batch,
     )
     request.state.items = len(items)
+    state.limiter.take_items(key, len(items))
     results, matched = await run_in_threadpool(match_items, state, matcher, key, items)
     request.state.matched_entry_ids = tuple(matched)
     return {"tracking_id": request.state.tracking_id, "results": results}
