@@ -52,6 +52,9 @@ def service(tmp_path: Path) -> Iterator[Service]:
         "test": accounts.create_key("acme", "t", ["match"], Environment.TEST)[1],
         "slow": accounts.create_key("acme", "s", ["match"], Environment.LIVE, rate_per_minute=2)[1],
         "quota": accounts.create_key("acme", "q", ["match"], Environment.LIVE, monthly_quota=3)[1],
+        "curator": accounts.create_key("acme", "c", ["curate", "match"], Environment.LIVE)[1],
+        "rival_curator": accounts.create_key("rival", "rc", ["curate"], Environment.LIVE)[1],
+        "admin": accounts.create_key("acme", "a", ["admin"], Environment.LIVE)[1],
     }
     store.create_bank("SHARED")
     store.add_entries(

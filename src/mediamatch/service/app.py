@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mediamatch import __version__
 from mediamatch.service import errors
-from mediamatch.service.routers import matching, status, testimages
+from mediamatch.service.routers import curation, matching, status, testimages
 from mediamatch.service.settings import Settings
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Store
@@ -60,6 +60,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(status.router)
     app.include_router(matching.router)
     app.include_router(testimages.router)
+    app.include_router(curation.router)
     return app
 
 

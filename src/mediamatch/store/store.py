@@ -177,8 +177,11 @@ class Store:
         description: str = "",
         suppression: bool = False,
         thresholds: dict[str, int] | None = None,
+        organisation_id: int | None = None,
     ) -> Bank:
+        """Create an empty bank; ``organisation_id`` None shares it with every organisation."""
         values = {
+            "organisation_id": organisation_id,
             "name": check_bank_name(name),
             "description": description,
             "enabled": True,
@@ -272,9 +275,11 @@ class Store:
             )
             return {str(algorithm): int(count) for algorithm, count in connection.execute(query)}
 
-    def entries(self, bank_name: str | None = None, algorithm: str | None = None) -> Iterator[Entry]:
-        """Stream entries in id order, optionally of one bank and/or one algorithm."""
-        last_id = 0
+    def entries(
+        self, bank_name: str | None = None, algorithm: str | None = None, *, after: int = 0
+    ) -> Iterator[Entry]:
+        """Stream entries in id order (ids above ``after``), optionally of one bank and/or algorithm."""
+        last_id = after
         while True:
             query = select(EntryRow.__table__).where(EntryRow.id > last_id).order_by(EntryRow.id).limit(BATCH)
             if bank_name is not None:
