@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,7 +42,11 @@ class Service:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Service]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'service.sqlite3'}", index_refresh_seconds=0.05)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'service.sqlite3'}",
+        index_refresh_seconds=0.05,
+        fetch_allowed_hosts="127.0.0.1/32",
+    )
     store = Store(settings.database_url)
     accounts = AccountStore(store, settings.key_pepper.encode())
     accounts.create_organisation("acme")
@@ -66,3 +73,32 @@ def service(tmp_path: Path) -> Iterator[Service]:
         running = Service(client, store, keys, tmp_path)
         running.wait_ready()
         yield running
+
+
+class _Fixtures(http.server.BaseHTTPRequestHandler):
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+
+    def do_GET(self) -> None:
+        status, headers, body = self.routes.get(self.path, (404, {}, b"missing"))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fixture_server() -> Iterator[tuple[str, dict[str, tuple[int, dict[str, str], bytes]]]]:
+    """An HTTP server on 127.0.0.1:0 serving ``routes`` (path -> status, headers, body)."""
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    handler = type("Handler", (_Fixtures,), {"routes": routes})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", routes
+    server.shutdown()
+    server.server_close()

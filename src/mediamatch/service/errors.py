@@ -22,6 +22,7 @@ from mediamatch.errors import (
     UnknownAlgorithm,
     UnsupportedMedia,
 )
+from mediamatch.service.fetch import FetchFailed
 from mediamatch.service.inputs import BadRequest
 
 
@@ -46,6 +47,7 @@ STATUS: list[tuple[type[MediamatchError], int]] = [
     (ImportFailed, 422),
     (AccountError, 422),
     (BadRequest, 400),
+    (FetchFailed, 422),
 ]
 
 

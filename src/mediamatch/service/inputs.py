@@ -1,8 +1,9 @@
 """Turning a request into items: a raw image body, multipart files, or JSON.
 
-JSON is ``{"items": [...]}`` or one item; an item is ``{"image": "<base64>"}`` or (for
-matching) ``{"hashes": {"pdq": "<hex>", ...}}`` computed on the customer's side, so no
-image has to leave it. Multipart is parsed in memory by a streaming parser: uploads are
+JSON is ``{"items": [...]}`` or one item; an item is ``{"image": "<base64>"}``,
+``{"url": "https://..."}`` (fetched under ``fetch.FetchPolicy``) or, for matching,
+``{"hashes": {"pdq": "<hex>", ...}}`` computed on the customer's side, so no image has
+to leave it. Multipart is parsed in memory by a streaming parser: uploads are
 never spooled to disk. Every size limit is checked while reading, before decoding.
 """
 
@@ -30,6 +31,7 @@ class Item:
     name: str
     data: bytes | None = None
     hashes: dict[str, str] = field(default_factory=dict)
+    url: str | None = None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -101,12 +103,16 @@ def _json_item(index: int, raw: object, allow_hashes: bool, item_limit: int) -> 
         if len(data) > item_limit:
             raise ImageTooLarge(f"item {index} exceeds the limit of {item_limit} bytes")
         return Item(str(raw.get("name", index)), data=data)
+    if "url" in raw:
+        if not isinstance(raw["url"], str):
+            raise BadRequest(f"item {index}: url must be a string")
+        return Item(str(raw.get("name", index)), url=raw["url"])
     if "hashes" in raw and allow_hashes:
         hashes = raw["hashes"]
         if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
             raise BadRequest(f"item {index}: hashes must map algorithm names to hash texts")
         return Item(str(raw.get("name", index)), hashes={str(k): v for k, v in hashes.items()})
-    accepted = '"image" (base64)' + (' or "hashes"' if allow_hashes else "")
+    accepted = '"image" (base64) or "url"' + (' or "hashes"' if allow_hashes else "")
     raise BadRequest(f"item {index} needs {accepted}")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mediamatch.errors import MediamatchError
+from mediamatch.service.fetch import FetchPolicy
 
 PLACEHOLDERS = ("change-me", "changeme", "secret", "password", "example", "development")
 DEVELOPMENT_PEPPER = "development only: not a secret"
@@ -36,6 +37,10 @@ class Settings:
     max_request_bytes: int = 64 * 1024 * 1024
     max_batch: int = 100
     index_refresh_seconds: float = 15.0
+    fetch_allowed_hosts: str = ""
+    """Comma-separated hosts or networks that URL inputs may reach although they are not public."""
+    fetch_timeout_seconds: float = 10.0
+    fetch_max_redirects: int = 3
     default_rate_per_minute: int = 600
     default_monthly_quota: int = -1
     """Items per key per calendar month unless the key sets its own; negative: unlimited."""
@@ -89,3 +94,10 @@ def _coerce(cls: type[Settings], name: str, value: Any) -> Any:
     except ValueError:
         raise InsecureSettings(f"setting {name} must be a number, not {value!r}") from None
     return str(value)
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    allowed = tuple(h.strip() for h in settings.fetch_allowed_hosts.split(",") if h.strip())
+    return FetchPolicy(
+        settings.max_item_bytes, settings.fetch_timeout_seconds, settings.fetch_max_redirects, allowed
+    )

@@ -10,7 +10,9 @@ from mediamatch.engine.matching import BankMatch, Matcher
 from mediamatch.engine.testbank import TEST_BANK
 from mediamatch.errors import MediamatchError
 from mediamatch.service.errors import status_of
+from mediamatch.service.fetch import fetch
 from mediamatch.service.inputs import Item
+from mediamatch.service.settings import fetch_policy
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Bank
 from mediamatch.store.accounts import ApiKey, Environment
@@ -28,13 +30,24 @@ def _domain_error(index: int, error: MediamatchError) -> dict[str, Any]:
     return _error(index, type(error).__name__, str(error), status_of(error))
 
 
+def _bytes_of(state: ServiceState, item: Item) -> bytes:
+    if item.url is not None:
+        return fetch(item.url, fetch_policy(state.settings))
+    return item.data or b""
+
+
 def hash_items(state: ServiceState, items: list[Item], algorithms: list[str]) -> list[dict[str, Any]]:
     """Per item: the hashes by algorithm with quality, or an error with its HTTP status."""
     chosen = [state.registry.get(name) for name in algorithms]
     hasher = FileHasher(chosen)
     results = []
     for index, item in enumerate(items):
-        record = hasher.hash_data(item.name, item.data or b"")
+        try:
+            data = _bytes_of(state, item)
+        except MediamatchError as error:
+            results.append(_domain_error(index, error))
+            continue
+        record = hasher.hash_data(item.name, data)
         if record.error is not None:
             kind = record.error.kind
             results.append(_error(index, kind, record.error.message, _status_of_kind(kind)))
@@ -68,10 +81,10 @@ def _match_dict(match: BankMatch, with_distance: bool) -> dict[str, Any]:
 
 
 def _item_hashes(matcher: Matcher, state: ServiceState, item: Item) -> dict[str, HashResult]:
-    if item.data is not None:
+    if item.data is not None or item.url is not None:
         if matcher.hasher is None:
             return {}
-        record = matcher.hasher.hash_data(item.name, item.data)
+        record = matcher.hasher.hash_data(item.name, _bytes_of(state, item))
         if record.error is not None and not record.results:
             raise _ItemFailed(record.error.kind, record.error.message)
         return record.results
