@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mediamatch import __version__
 from mediamatch.service import errors
-from mediamatch.service.routers import curation, matching, status, testimages
+from mediamatch.service.routers import curation, matching, photodna, status, testimages
 from mediamatch.service.settings import Settings
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Store
@@ -27,7 +27,7 @@ async def _track_and_audit(request: Request, call_next: Callable[[Request], Awai
     started = time.perf_counter()
     response = await call_next(request)
     response.headers[TRACKING_HEADER] = request.state.tracking_id
-    if request.url.path.startswith("/v1/"):
+    if request.url.path.startswith(("/v1/", "/photodna/")):
         key = getattr(request.state, "api_key", None)
         record = AuditRecord(
             tracking_id=request.state.tracking_id,
@@ -61,6 +61,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(matching.router)
     app.include_router(testimages.router)
     app.include_router(curation.router)
+    app.include_router(photodna.router)
     return app
 
 
