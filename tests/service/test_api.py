@@ -140,3 +140,18 @@ def test_every_api_call_is_audited_without_image_bytes(service: Service) -> None
     assert log[1]["items"] == 1
     for stored in service.folder.iterdir():
         assert PHOTO[-64:] not in stored.read_bytes(), stored.name
+
+
+def test_a_single_item_that_fails_sets_the_http_status(service: Service) -> None:
+    headers = {**service.headers("matcher"), "Content-Type": "application/octet-stream"}
+    not_image = service.client.post("/v1/match", content=b"%PDF-1.7 not an image", headers=headers)
+    assert not_image.status_code == 415
+    assert not_image.json()["error"]["kind"] == "UnsupportedMedia"
+    assert not_image.json()["tracking_id"] == not_image.headers["X-Tracking-Id"]
+    bomb_header = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + (60000).to_bytes(4, "big") * 2 + b"\x08\x02\0\0\0"
+    too_big = service.client.post("/v1/match", content=bomb_header + b"\0" * 64, headers=headers)
+    assert too_big.status_code in (413, 422)
+    single_json = service.client.post(
+        "/v1/match", json={"hashes": {"pdq": "zz"}}, headers=service.headers("matcher")
+    )
+    assert single_json.status_code == 422

@@ -127,12 +127,23 @@ def _json_items(body: bytes, allow_hashes: bool, item_limit: int) -> list[Item]:
     return [_json_item(i, raw, allow_hashes, item_limit) for i, raw in enumerate(raw_items)]
 
 
+def is_batch(request: Request) -> bool:
+    """Whether the caller sent a batch (multipart or a JSON ``items`` list) rather than one item.
+
+    Set by ``request_items``; a single item's failure is the whole request's HTTP status.
+    """
+    return bool(getattr(request.state, "batch", False))
+
+
 async def request_items(
     request: Request, *, allow_hashes: bool, item_limit: int, body_limit: int, max_batch: int
 ) -> list[Item]:
     """The request's items, in order; raises BadRequest, or ImageTooLarge for oversized input."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     body = await read_body(request, body_limit)
+    request.state.batch = content_type == b"multipart/form-data" or (
+        content_type == b"application/json" and body.lstrip().startswith(b"{") and b'"items"' in body[:4096]
+    )
     if content_type == b"application/json":
         items = _json_items(body, allow_hashes, item_limit)
     elif content_type == b"multipart/form-data":

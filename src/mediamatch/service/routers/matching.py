@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from mediamatch.service.auth import require
 from mediamatch.service.errors import IndexLoading
-from mediamatch.service.inputs import request_items
+from mediamatch.service.inputs import is_batch, request_items
 from mediamatch.service.state import ServiceState
 from mediamatch.service.work import hash_items, match_items
 from mediamatch.store.accounts import ApiKey
@@ -27,12 +28,12 @@ def _state(request: Request) -> ServiceState:
     return state
 
 
-@router.post("/hash", description=BODY_DOC)
+@router.post("/hash", description=BODY_DOC, response_model=None)
 async def hash_endpoint(
     request: Request,
     key: Annotated[ApiKey, Depends(require("hash"))],
     algorithm: Annotated[list[str] | None, Query()] = None,
-) -> dict[str, Any]:
+) -> Any:
     """Hashes of each item, with quality; nothing about the image is kept."""
     state = _state(request)
     settings = state.settings
@@ -46,13 +47,15 @@ async def hash_endpoint(
     request.state.items = len(items)
     state.limiter.take_items(key, len(items))
     results = await run_in_threadpool(hash_items, state, items, algorithm or ["pdq", "gradgrid144", "md5"])
-    return {"tracking_id": request.state.tracking_id, "results": results}
+    return _reply(request, results)
 
 
-@router.post("/match", description=BODY_DOC + ' JSON items may instead carry {"hashes": {"pdq": "<hex>"}}.')
-async def match_endpoint(
-    request: Request, key: Annotated[ApiKey, Depends(require("match"))]
-) -> dict[str, Any]:
+@router.post(
+    "/match",
+    description=BODY_DOC + ' JSON items may instead carry {"hashes": {"pdq": "<hex>"}}.',
+    response_model=None,
+)
+async def match_endpoint(request: Request, key: Annotated[ApiKey, Depends(require("match"))]) -> Any:
     """Matches of each item in the banks the key may see; distances only with ``match:distance``."""
     state = _state(request)
     matcher = state.matcher
@@ -70,4 +73,14 @@ async def match_endpoint(
     state.limiter.take_items(key, len(items))
     results, matched = await run_in_threadpool(match_items, state, matcher, key, items)
     request.state.matched_entry_ids = tuple(matched)
-    return {"tracking_id": request.state.tracking_id, "results": results}
+    return _reply(request, results)
+
+
+def _reply(request: Request, results: list[dict[str, Any]]) -> dict[str, Any] | JSONResponse:
+    """The results; a single (non-batch) item that failed makes the reply that item's error status."""
+    tracking_id = request.state.tracking_id
+    if not is_batch(request) and len(results) == 1 and "error" in results[0]:
+        error = results[0]["error"]
+        body = {"error": {"kind": error["kind"], "message": error["message"]}, "tracking_id": tracking_id}
+        return JSONResponse(body, status_code=error["status"])
+    return {"tracking_id": tracking_id, "results": results}
