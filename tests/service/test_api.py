@@ -155,3 +155,15 @@ def test_a_single_item_that_fails_sets_the_http_status(service: Service) -> None
         "/v1/match", json={"hashes": {"pdq": "zz"}}, headers=service.headers("matcher")
     )
     assert single_json.status_code == 422
+
+
+def test_metrics_count_requests_without_customer_data(service: Service) -> None:
+    service.client.post(
+        "/v1/match", content=PHOTO, headers={**service.headers("matcher"), "Content-Type": "image/jpeg"}
+    )
+    text = service.client.get("/metrics").text
+    assert 'mediamatch_requests_total{route="/v1/match",status="200"} 1' in text
+    assert "mediamatch_matches_total 1" in text
+    assert "mediamatch_index_ready 1" in text
+    assert 'mediamatch_indexed_entries{algorithm="pdq"}' in text
+    assert PDQ.format(PDQ.hash_pixels(synthetic_photo(1)).value) not in text

@@ -27,6 +27,16 @@ async def _track_and_audit(request: Request, call_next: Callable[[Request], Awai
     started = time.perf_counter()
     response = await call_next(request)
     response.headers[TRACKING_HEADER] = request.state.tracking_id
+    state = request.app.state.mediamatch
+    route = request.scope.get("route")
+    matched = getattr(request.state, "matched_entry_ids", ())
+    state.metrics.observe(
+        getattr(route, "path", "unmatched"),
+        response.status_code,
+        time.perf_counter() - started,
+        getattr(request.state, "items", 0),
+        len(matched),
+    )
     if request.url.path.startswith(("/v1/", "/photodna/")):
         key = getattr(request.state, "api_key", None)
         record = AuditRecord(
@@ -58,6 +68,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.middleware("http")(_track_and_audit)
     errors.install(app)
     app.include_router(status.router)
+    app.include_router(status.metrics_router)
     app.include_router(matching.router)
     app.include_router(testimages.router)
     app.include_router(curation.router)

@@ -13,6 +13,7 @@ from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.testbank import ensure_test_bank
 from mediamatch.service.limits import Limiter
+from mediamatch.service.metrics import Metrics
 from mediamatch.service.settings import Settings
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
@@ -28,6 +29,7 @@ class ServiceState:
         self.registry: AlgorithmRegistry = default_registry()
         ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None
+        self.metrics = Metrics()
         self._built_revision: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
