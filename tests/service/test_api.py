@@ -134,6 +134,7 @@ def test_every_api_call_is_audited_without_image_bytes(service: Service) -> None
         "/v1/match", content=PHOTO, headers={**service.headers("matcher"), "Content-Type": "image/jpeg"}
     )
     service.client.post("/v1/match", content=PHOTO)
+    service.client.app.state.mediamatch.audit.flush()  # type: ignore[attr-defined]
     log = AccountStore(service.store, b"").audit_log()
     assert [row["outcome"] for row in log[:2]] == ["401", "200"]
     assert log[1]["matches"] == 1

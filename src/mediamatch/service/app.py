@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediamatch import __version__
 from mediamatch.service import errors
@@ -21,36 +22,62 @@ from mediamatch.store.accounts import AuditRecord
 TRACKING_HEADER = "X-Tracking-Id"
 
 
-async def _track_and_audit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Give every request a tracking id (header and body) and audit every API call."""
-    request.state.tracking_id = uuid.uuid4().hex
-    started = time.perf_counter()
-    response = await call_next(request)
-    response.headers[TRACKING_HEADER] = request.state.tracking_id
-    state = request.app.state.mediamatch
-    route = request.scope.get("route")
-    matched = getattr(request.state, "matched_entry_ids", ())
-    state.metrics.observe(
-        getattr(route, "path", "unmatched"),
-        response.status_code,
-        time.perf_counter() - started,
-        getattr(request.state, "items", 0),
-        len(matched),
-    )
-    if request.url.path.startswith(("/v1/", "/photodna/")):
-        key = getattr(request.state, "api_key", None)
-        record = AuditRecord(
-            tracking_id=request.state.tracking_id,
-            key_id=key.key_id if key else None,
-            organisation_id=key.organisation_id if key else None,
-            endpoint=f"{request.method} {request.url.path}",
-            items=getattr(request.state, "items", 0),
-            matched_entry_ids=getattr(request.state, "matched_entry_ids", ()),
-            outcome=str(response.status_code),
-            latency_ms=(time.perf_counter() - started) * 1000,
+class TrackAndAudit:
+    """Pure ASGI middleware: a tracking id on every request (state and response header),
+    metrics for every request, and an audit record for every API call.
+
+    Routes report what they did through ``request.state`` (``items``, ``api_key``,
+    ``matched_entry_ids``), which lives in the ASGI scope this middleware reads afterwards.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tracking_id = uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["tracking_id"] = tracking_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_tracking(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(TRACKING_HEADER, tracking_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_tracking)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+
+    @staticmethod
+    def _record(scope: Scope, status: int, seconds: float) -> None:
+        service: ServiceState = scope["app"].state.mediamatch
+        state = scope.get("state", {})
+        matched = state.get("matched_entry_ids", ())
+        route = getattr(scope.get("route"), "path", "unmatched")
+        service.metrics.observe(route, status, seconds, state.get("items", 0), len(matched))
+        path: str = scope["path"]
+        if not path.startswith(("/v1/", "/photodna/")):
+            return
+        key = state.get("api_key")
+        service.audit.submit(
+            AuditRecord(
+                tracking_id=state["tracking_id"],
+                key_id=key.key_id if key else None,
+                organisation_id=key.organisation_id if key else None,
+                endpoint=f"{scope['method']} {path}",
+                items=state.get("items", 0),
+                matched_entry_ids=tuple(matched),
+                outcome=str(status),
+                latency_ms=seconds * 1000,
+            )
         )
-        await run_in_threadpool(request.app.state.mediamatch.accounts.audit, record)
-    return response
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -65,7 +92,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app = FastAPI(title="mediamatch", version=__version__, lifespan=lifespan)
     app.state.mediamatch = ServiceState(checked, store)
-    app.middleware("http")(_track_and_audit)
+    app.add_middleware(TrackAndAudit)
     errors.install(app)
     app.include_router(status.router)
     app.include_router(status.metrics_router)

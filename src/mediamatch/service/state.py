@@ -12,6 +12,7 @@ import threading
 from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.testbank import ensure_test_bank
+from mediamatch.service.audit import AuditWriter
 from mediamatch.service.limits import Limiter
 from mediamatch.service.metrics import Metrics
 from mediamatch.service.settings import Settings
@@ -30,6 +31,7 @@ class ServiceState:
         ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None
         self.metrics = Metrics()
+        self.audit = AuditWriter(self.accounts)
         self._built_revision: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -51,6 +53,7 @@ class ServiceState:
             self._stop.wait(self.settings.index_refresh_seconds)
 
     def start(self) -> None:
+        self.audit.start()
         self._thread = threading.Thread(target=self._loop, name="mediamatch-index", daemon=True)
         self._thread.start()
 
@@ -58,4 +61,5 @@ class ServiceState:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self.audit.stop()
         self.store.close()

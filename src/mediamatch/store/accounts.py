@@ -200,7 +200,18 @@ class AccountStore:
 
     def audit(self, record: AuditRecord) -> None:
         """Append to the audit log (outside ``Store.transaction``: it must not invalidate index caches)."""
-        values = {
+        self.audit_many([record])
+
+    def audit_many(self, records: Iterable[AuditRecord]) -> None:
+        """Append several records in one transaction."""
+        rows = [self._audit_values(record) for record in records]
+        if rows:
+            with self.store.engine.begin() as connection:
+                connection.execute(insert(AuditRow), rows)
+
+    @staticmethod
+    def _audit_values(record: AuditRecord) -> dict[str, object]:
+        return {
             "at": datetime.now(UTC),
             "tracking_id": record.tracking_id,
             "key_id": record.key_id,
@@ -212,8 +223,6 @@ class AccountStore:
             "outcome": record.outcome,
             "latency_ms": record.latency_ms,
         }
-        with self.store.engine.begin() as connection:
-            connection.execute(insert(AuditRow).values(**values))
 
     def items_since(self, key_id: str, since: datetime) -> int:
         """Items the key sent since ``since`` (successful or not), from the audit log."""

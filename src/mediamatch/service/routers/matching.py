@@ -71,7 +71,10 @@ async def match_endpoint(request: Request, key: Annotated[ApiKey, Depends(requir
     )
     request.state.items = len(items)
     state.limiter.take_items(key, len(items))
-    results, matched = await run_in_threadpool(match_items, state, matcher, key, items)
+    if all(item.hashes for item in items):
+        results, matched = match_items(state, matcher, key, items)  # lookups only: cheaper than a thread hop
+    else:
+        results, matched = await run_in_threadpool(match_items, state, matcher, key, items)
     request.state.matched_entry_ids = tuple(matched)
     return _reply(request, results)
 
