@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
 
 from sqlalchemy import update
 
@@ -130,6 +135,11 @@ def test_organisations_see_shared_and_their_own_banks_only(service: Service) -> 
 
 
 def test_every_api_call_is_audited_without_image_bytes(service: Service) -> None:
+    started = time.time() - 1
+    big = encode(synthetic_photo(1, 1600, 1200), "PNG")  # above the 1 MB a spooling parser keeps in memory
+    service.client.post(
+        "/v1/match", files=[("file", ("big.png", big, "image/png"))], headers=service.headers("matcher")
+    )
     service.client.post(
         "/v1/match", content=PHOTO, headers={**service.headers("matcher"), "Content-Type": "image/jpeg"}
     )
@@ -139,8 +149,21 @@ def test_every_api_call_is_audited_without_image_bytes(service: Service) -> None
     assert [row["outcome"] for row in log[:2]] == ["401", "200"]
     assert log[1]["matches"] == 1
     assert log[1]["items"] == 1
+    needles = [data[len(data) // 2 : len(data) // 2 + 64] for data in (PHOTO, big)]
     for stored in service.folder.iterdir():
-        assert PHOTO[-64:] not in stored.read_bytes(), stored.name
+        assert not any(needle in stored.read_bytes() for needle in needles), stored.name
+    for needle in needles:
+        assert_not_in_temp_files(needle, since=started)
+
+
+def assert_not_in_temp_files(needle: bytes, since: float) -> None:
+    """No file written in the temp directory since ``since`` holds ``needle``."""
+    for folder, _, files in os.walk(tempfile.gettempdir()):
+        for name in files:
+            path = Path(folder) / name
+            with contextlib.suppress(OSError):
+                if path.is_file() and path.stat().st_mtime >= since and path.stat().st_size < 256 * 2**20:
+                    assert needle not in path.read_bytes(), path
 
 
 def test_a_single_item_that_fails_sets_the_http_status(service: Service) -> None:
