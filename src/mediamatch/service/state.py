@@ -53,6 +53,9 @@ class ServiceState:
             self._stop.wait(self.settings.index_refresh_seconds)
 
     def start(self) -> None:
+        """Start the index and audit threads (once; later calls do nothing)."""
+        if self._thread is not None:
+            return
         self.audit.start()
         self._thread = threading.Thread(target=self._loop, name="mediamatch-index", daemon=True)
         self._thread.start()
