@@ -69,3 +69,18 @@ def test_imports_are_all_or_nothing_and_errors_are_4xx(service: Service) -> None
         "deleted": "ACME_LIST",
         "entries": 1,
     }
+
+
+def test_an_organisations_suppression_bank_cancels_only_its_own_matches(service: Service) -> None:
+    client, curator = service.client, service.headers("curator")
+    client.post("/v1/banks", json={"name": "ACME_FALSE_POSITIVES", "suppression": True}, headers=curator)
+    shared_hash = PDQ.format(PDQ.hash_pixels(synthetic_photo(1)).value)
+    entries = {"entries": [{"algorithm": "pdq", "hash": shared_hash}]}
+    client.post("/v1/banks/ACME_FALSE_POSITIVES/entries", json=entries, headers=curator)
+    service.wait_ready()
+    photo = {"Content-Type": "image/png"}
+    body = encode(synthetic_photo(1), "PNG")
+    acme = client.post("/v1/match", content=body, headers={**service.headers("matcher"), **photo}).json()
+    rival = client.post("/v1/match", content=body, headers={**service.headers("rival"), **photo}).json()
+    assert acme["results"][0]["matches"] == []
+    assert [m["bank"] for m in rival["results"][0]["matches"]] == ["SHARED"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,8 +164,14 @@ class Matcher:
     def threshold(self, bank: Bank, algorithm: str) -> int:
         return int(bank.thresholds.get(algorithm, self.registry.get(algorithm).threshold))
 
-    def match_results(self, path: str, results: dict[str, HashResult]) -> FileMatches:
-        """Match already computed hashes (the service receives hashes from clients too)."""
+    def match_results(
+        self, path: str, results: dict[str, HashResult], bank_ids: Collection[int] | None = None
+    ) -> FileMatches:
+        """Match already computed hashes (the service receives hashes from clients too).
+
+        ``bank_ids`` restricts matching, suppression included, to those banks (a caller's
+        view); None uses every bank the matcher holds.
+        """
         hits: list[tuple[int, str, int]] = []
         low_quality = []
         for name, result in results.items():
@@ -177,14 +183,21 @@ class Matcher:
                 continue
             widest = max(self.threshold(bank, name) for bank in self.banks.values())
             hits += [(m.id, name, m.distance) for m in index.search(result.value, widest)]
-        return self._classify(path, hits, low_quality)
+        return self._classify(path, hits, low_quality, bank_ids)
 
-    def _classify(self, path: str, hits: list[tuple[int, str, int]], low_quality: list[str]) -> FileMatches:
+    def _classify(
+        self,
+        path: str,
+        hits: list[tuple[int, str, int]],
+        low_quality: list[str],
+        bank_ids: Collection[int] | None,
+    ) -> FileMatches:
         entries: dict[int, Entry] = {e.id: e for e in self.store.get_entries(h[0] for h in hits)}
         matches = []
         for entry_id, algorithm, distance in hits:
             entry = entries.get(entry_id)
-            bank = self.banks.get(entry.bank_id) if entry else None
+            allowed = entry is not None and (bank_ids is None or entry.bank_id in bank_ids)
+            bank = self.banks.get(entry.bank_id) if entry and allowed else None
             if entry is None or bank is None or distance > self.threshold(bank, algorithm):
                 continue
             matches.append(

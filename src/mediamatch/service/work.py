@@ -105,18 +105,18 @@ def match_items(
 ) -> tuple[list[dict[str, Any]], list[int]]:
     """Per item: the visible matches (distances only with ``match:distance``), or an error."""
     with_distance = "match:distance" in key.scopes or "admin" in key.scopes
-    banks = {bank.name: bank for bank in matcher.banks.values()}
+    seen = {bank.id for bank in matcher.banks.values() if visible(bank, key)}
     results, matched_ids = [], []
     for index, item in enumerate(items):
         try:
-            found = matcher.match_results(item.name, _item_hashes(matcher, state, item))
+            found = matcher.match_results(item.name, _item_hashes(matcher, state, item), seen)
         except MediamatchError as error:
             results.append(_domain_error(index, error))
             continue
         except _ItemFailed as failure:
             results.append(_error(index, failure.kind, str(failure), _status_of_kind(failure.kind)))
             continue
-        shown = [m for m in found.matches if visible(banks[m.bank], key)]
+        shown = found.matches
         matched_ids += [m.entry_id for m in shown]
         result: dict[str, Any] = {"index": index, "matches": [_match_dict(m, with_distance) for m in shown]}
         if found.low_quality:
