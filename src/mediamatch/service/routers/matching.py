@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mediamatch.service.auth import require
 from mediamatch.service.errors import IndexLoading
-from mediamatch.service.inputs import is_batch, request_items
+from mediamatch.service.inputs import Item, is_batch, request_items
 from mediamatch.service.state import ServiceState
 from mediamatch.service.work import hash_items, match_items
 from mediamatch.store.accounts import ApiKey
@@ -28,6 +28,23 @@ def _state(request: Request) -> ServiceState:
     return state
 
 
+async def _counted_items(
+    request: Request, state: ServiceState, key: ApiKey, allow_hashes: bool
+) -> list[Item]:
+    """The request's items within the settings' limits, counted against the key's quota."""
+    settings = state.settings
+    items = await request_items(
+        request,
+        allow_hashes=allow_hashes,
+        item_limit=settings.max_item_bytes,
+        body_limit=settings.max_request_bytes,
+        max_batch=settings.max_batch,
+    )
+    request.state.items = len(items)
+    state.limiter.take_items(key, len(items))
+    return items
+
+
 @router.post("/hash", description=BODY_DOC, response_model=None)
 async def hash_endpoint(
     request: Request,
@@ -36,16 +53,7 @@ async def hash_endpoint(
 ) -> Any:
     """Hashes of each item, with quality; nothing about the image is kept."""
     state = _state(request)
-    settings = state.settings
-    items = await request_items(
-        request,
-        allow_hashes=False,
-        item_limit=settings.max_item_bytes,
-        body_limit=settings.max_request_bytes,
-        max_batch=settings.max_batch,
-    )
-    request.state.items = len(items)
-    state.limiter.take_items(key, len(items))
+    items = await _counted_items(request, state, key, allow_hashes=False)
     results = await run_in_threadpool(hash_items, state, items, algorithm or ["pdq", "gradgrid144", "md5"])
     return _reply(request, results)
 
@@ -61,16 +69,7 @@ async def match_endpoint(request: Request, key: Annotated[ApiKey, Depends(requir
     matcher = state.matcher
     if matcher is None:
         raise IndexLoading("the index is still loading; retry shortly")
-    settings = state.settings
-    items = await request_items(
-        request,
-        allow_hashes=True,
-        item_limit=settings.max_item_bytes,
-        body_limit=settings.max_request_bytes,
-        max_batch=settings.max_batch,
-    )
-    request.state.items = len(items)
-    state.limiter.take_items(key, len(items))
+    items = await _counted_items(request, state, key, allow_hashes=True)
     if all(item.hashes for item in items):
         results, matched = match_items(state, matcher, key, items)  # lookups only: cheaper than a thread hop
     else:
