@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.dev-installed
 RUN_STAMP := $(VENV)/.run-installed
 
-.PHONY: test demo lint typecheck imports pytest bench bench-robustness bench-index clean
+.PHONY: test demo lint typecheck imports pytest bench bench-robustness bench-index bench-service clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: $(DEV_STAMP)
 
 bench-robustness: $(DEV_STAMP)
 	$(BIN)/python bench/robustness.py
+
+bench-service: $(DEV_STAMP)
+	$(BIN)/python bench/service_load.py
 
 bench-index: $(DEV_STAMP)
 	$(BIN)/python bench/index_speed.py
