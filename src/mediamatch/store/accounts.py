@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import AccountError, AuthenticationFailed
 from mediamatch.store.models import ApiKeyRow, AuditRow, OrganisationRow
+from mediamatch.store.records import as_utc, as_utc_or_none
 from mediamatch.store.store import Store
 
 SCOPES = frozenset({"hash", "match", "match:distance", "curate", "report", "admin"})
@@ -69,10 +70,6 @@ class AuditRecord:
     latency_ms: float
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class AccountStore:
     """Accounts kept in the same database as the banks."""
 
@@ -100,7 +97,7 @@ class AccountStore:
             ).first()
         if row is None:
             raise AccountError(f"no organisation named {name}")
-        return Organisation(row.id, row.name, _utc(row.created_at))  # type: ignore[arg-type]
+        return Organisation(row.id, row.name, as_utc(row.created_at))
 
     def create_key(
         self,
@@ -158,8 +155,8 @@ class AccountStore:
                 row.name,
                 Environment(row.environment),
                 frozenset(row.scopes),
-                _utc(row.created_at),  # type: ignore[arg-type]
-                _utc(row.revoked_at),
+                as_utc(row.created_at),
+                as_utc_or_none(row.revoked_at),
                 row.rate_per_minute,
                 row.monthly_quota,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from mediamatch.errors import InvalidBank
 
@@ -29,6 +29,15 @@ class Classification(enum.Enum):
             return cls(text.strip().upper())
         except ValueError:
             raise InvalidBank(f"classification must be A1, A2, B1 or B2, not {text!r}") from None
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; every time the store writes is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def as_utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
 
 
 def check_bank_name(name: str) -> str:

@@ -23,7 +23,15 @@ from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import BankExists, BankNotFound, InvalidBank
 from mediamatch.store.models import BankRow, EntryRow, StoreStateRow
-from mediamatch.store.records import Bank, Classification, Entry, NewEntry, check_bank_name
+from mediamatch.store.records import (
+    Bank,
+    Classification,
+    Entry,
+    NewEntry,
+    as_utc,
+    as_utc_or_none,
+    check_bank_name,
+)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BATCH = 10_000
@@ -58,17 +66,6 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every time we store is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-def _utc_required(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _bank(row: Any) -> Bank:
     return Bank(
         id=row.id,
@@ -77,7 +74,7 @@ def _bank(row: Any) -> Bank:
         enabled=row.enabled,
         suppression=row.suppression,
         thresholds=dict(row.thresholds),
-        created_at=_utc_required(row.created_at),
+        created_at=as_utc(row.created_at),
         organisation_id=row.organisation_id,
     )
 
@@ -93,8 +90,8 @@ def _entry(row: Any) -> Entry:
         tags=tuple(row.tags or ()),
         source=row.source,
         external_id=row.external_id,
-        added_at=_utc_required(row.added_at),
-        disabled_until=_utc(row.disabled_until),
+        added_at=as_utc(row.added_at),
+        disabled_until=as_utc_or_none(row.disabled_until),
         note=row.note,
     )
 
@@ -166,7 +163,7 @@ class Store:
             EntryRow.bank_id.in_(sorted(set(bank_ids))), EntryRow.disabled_until > now
         )
         with self.engine.connect() as connection:
-            return _utc(connection.execute(query).scalar_one_or_none())
+            return as_utc_or_none(connection.execute(query).scalar_one_or_none())
 
     # -- banks ---------------------------------------------------------------------------
 
