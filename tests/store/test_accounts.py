@@ -68,3 +68,11 @@ def test_audit_records_do_not_change_the_store_revision(accounts: AccountStore, 
         [7, 9],
     )
     assert store.revision() == before
+
+
+def test_account_changes_do_not_invalidate_match_indexes(accounts: AccountStore, store: Store) -> None:
+    before = store.revision()
+    accounts.create_organisation("acme")
+    key, _ = accounts.create_key("acme", "k", ["match"], Environment.LIVE)
+    accounts.revoke(key.key_id)
+    assert store.revision() == before

@@ -71,7 +71,11 @@ class AuditRecord:
 
 
 class AccountStore:
-    """Accounts kept in the same database as the banks."""
+    """Accounts kept in the same database as the banks.
+
+    Account writes do not go through ``Store.transaction``: they must not bump the store
+    revision, which would make every service process rebuild its match indexes.
+    """
 
     def __init__(self, store: Store, pepper: bytes) -> None:
         self.store = store
@@ -84,7 +88,7 @@ class AccountStore:
         if not ORGANISATION_NAME.fullmatch(name):
             raise AccountError(f"organisation name {name!r} must match {ORGANISATION_NAME.pattern}")
         try:
-            with self.store.transaction() as connection:
+            with self.store.engine.begin() as connection:
                 connection.execute(insert(OrganisationRow).values(name=name, created_at=datetime.now(UTC)))
         except IntegrityError:
             raise AccountError(f"organisation {name} already exists") from None
@@ -135,7 +139,7 @@ class AccountStore:
             "rate_per_minute": rate_per_minute,
             "monthly_quota": monthly_quota,
         }
-        with self.store.transaction() as connection:
+        with self.store.engine.begin() as connection:
             connection.execute(insert(ApiKeyRow).values(**values))
         return self.key(key_id), f"mm_{environment.value}_{key_id}_{secret}"
 
@@ -174,7 +178,7 @@ class AccountStore:
 
     def revoke(self, key_id: str) -> ApiKey:
         self.key(key_id)
-        with self.store.transaction() as connection:
+        with self.store.engine.begin() as connection:
             connection.execute(
                 update(ApiKeyRow).where(ApiKeyRow.key_id == key_id).values(revoked_at=datetime.now(UTC))
             )
