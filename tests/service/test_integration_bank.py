@@ -21,3 +21,12 @@ def test_test_images_hit_only_for_test_keys(service: Service) -> None:
     )
     assert live.json()["results"][0]["matches"] == []
     assert service.client.get("/v1/test-images/9", headers=service.headers("test")).status_code == 404
+
+
+def test_restarting_the_service_leaves_the_store_revision_alone(service: Service) -> None:
+    from mediamatch.algorithms import default_registry
+    from mediamatch.engine.testbank import ensure_test_bank
+
+    before = service.store.revision()
+    ensure_test_bank(service.store, default_registry())
+    assert service.store.revision() == before

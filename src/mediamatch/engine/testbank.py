@@ -32,7 +32,14 @@ def sample_image_png(number: int) -> bytes:
 
 
 def ensure_test_bank(store: Store, registry: AlgorithmRegistry) -> None:
-    """Create the Test bank with every test image's hashes; adding them again is a no-op."""
+    """Create the Test bank with every test image's hashes.
+
+    Writes nothing when the bank is already complete, so starting a service does not bump
+    the store revision (which would make the other workers rebuild their indexes).
+    """
+    expected = len(TEST_IMAGE_SEEDS) * len(TEST_ALGORITHMS)
+    if any(b.name == TEST_BANK for b in store.banks()) and store.count_entries(TEST_BANK) >= expected:
+        return
     with contextlib.suppress(BankExists):
         store.create_bank(TEST_BANK, description="Built-in benign test images (GET /v1/test-images)")
     entries = []
