@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mediamatch.algorithms import default_registry
+from mediamatch.engine.testbank import ensure_test_bank
 from tests.service.conftest import Service
 
 
@@ -24,9 +26,6 @@ def test_test_images_hit_only_for_test_keys(service: Service) -> None:
 
 
 def test_restarting_the_service_leaves_the_store_revision_alone(service: Service) -> None:
-    from mediamatch.algorithms import default_registry
-    from mediamatch.engine.testbank import ensure_test_bank
-
     before = service.store.revision()
     ensure_test_bank(service.store, default_registry())
     assert service.store.revision() == before
