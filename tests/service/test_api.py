@@ -191,3 +191,13 @@ def test_metrics_count_requests_without_customer_data(service: Service) -> None:
     assert "mediamatch_index_ready 1" in text
     assert 'mediamatch_indexed_entries{algorithm="pdq"}' in text
     assert PDQ.format(PDQ.hash_pixels(synthetic_photo(1)).value) not in text
+
+
+def test_a_revoked_key_is_refused_once_the_key_cache_expires(service: Service) -> None:
+    headers = {**service.headers("matcher"), "Content-Type": "image/jpeg"}
+    assert service.client.post("/v1/match", content=PHOTO, headers=headers).status_code == 200
+    key_id = service.keys["matcher"].split("_")[2]
+    AccountStore(service.store, b"").revoke(key_id)
+    state = service.client.app.state.mediamatch  # type: ignore[attr-defined]
+    time.sleep(state.settings.key_cache_seconds + 0.1)
+    assert service.client.post("/v1/match", content=PHOTO, headers=headers).status_code == 401

@@ -30,7 +30,7 @@ def require(scope: str) -> Callable[[Request], Awaitable[ApiKey]]:
 
     async def dependency(request: Request) -> ApiKey:
         state: ServiceState = request.app.state.mediamatch
-        key = state.accounts.verify(presented_key(request))
+        key = state.keys.verify(presented_key(request))
         request.state.api_key = key
         state.limiter.take_request(key)
         if scope not in key.scopes and "admin" not in key.scopes:

@@ -41,6 +41,8 @@ class Settings:
     """Comma-separated hosts or networks that URL inputs may reach although they are not public."""
     fetch_timeout_seconds: float = 10.0
     fetch_max_redirects: int = 3
+    key_cache_seconds: float = 2.0
+    """How long a verified key is reused: a revocation takes effect within this time."""
     default_rate_per_minute: int = 600
     default_monthly_quota: int = -1
     """Items per key per calendar month unless the key sets its own; negative: unlimited."""

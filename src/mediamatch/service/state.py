@@ -13,6 +13,7 @@ from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.testbank import ensure_test_bank
 from mediamatch.service.audit import AuditWriter
+from mediamatch.service.keycache import KeyCache
 from mediamatch.service.limits import Limiter
 from mediamatch.service.metrics import Metrics
 from mediamatch.service.settings import Settings
@@ -32,6 +33,7 @@ class ServiceState:
         self.matcher: Matcher | None = None
         self.metrics = Metrics()
         self.audit = AuditWriter(self.accounts)
+        self.keys = KeyCache(self.accounts, settings.key_cache_seconds)
         self._built_revision: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
