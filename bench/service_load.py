@@ -113,15 +113,18 @@ def start_server(url: str, workers: int) -> subprocess.Popen[bytes]:
     ]
     server = subprocess.Popen(command, env=environment)
     deadline = time.monotonic() + 300
+    consecutive = 0
     while time.monotonic() < deadline:
-        try:
+        try:  # a fresh connection each time reaches a random worker: wait until all answer ready
             connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
             connection.request("GET", "/status/ready")
-            if connection.getresponse().status == 200:
-                return server
+            consecutive = consecutive + 1 if connection.getresponse().status == 200 else 0
+            connection.close()
         except OSError:
-            pass
-        time.sleep(0.5)
+            consecutive = 0
+        if consecutive >= 40:
+            return server
+        time.sleep(0.05 if consecutive else 0.5)
     server.kill()
     raise SystemExit("the server never became ready")
 
