@@ -36,6 +36,7 @@ from mediamatch.index import BruteForceIndex, EuclideanScanIndex, ExactIndex, Ha
 from mediamatch.store import Bank, Classification, Entry, Store
 
 LOAD_BATCH = 50_000
+ENTRY_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class Matcher:
         self.store, self.registry = store, registry
         self.banks = self._choose_banks(bank_names)
         self.indexes: dict[str, HashIndex] = {}
+        self._entry_cache: dict[int, Entry] = {}
         now = datetime.now(UTC)
         if cache_dir is None or not self._load_cached(cache_dir, now):
             self._load(now)
@@ -185,6 +187,22 @@ class Matcher:
             hits += [(m.id, name, m.distance) for m in index.search(result.value, widest)]
         return self._classify(path, hits, low_quality, bank_ids)
 
+    def _entries(self, ids: set[int]) -> dict[int, Entry]:
+        """Entries by id, remembered for the life of this matcher (which ends with any store change).
+
+        Safe to call from several threads: the answer never depends on what another thread
+        does to the cache meanwhile.
+        """
+        found = {i: entry for i in ids if (entry := self._entry_cache.get(i)) is not None}
+        missing = ids - found.keys()
+        if missing:
+            fetched = {entry.id: entry for entry in self.store.get_entries(missing)}
+            found.update(fetched)
+            if len(self._entry_cache) > ENTRY_CACHE_SIZE:
+                self._entry_cache.clear()
+            self._entry_cache.update(fetched)
+        return found
+
     def _classify(
         self,
         path: str,
@@ -192,7 +210,7 @@ class Matcher:
         low_quality: list[str],
         bank_ids: Collection[int] | None,
     ) -> FileMatches:
-        entries: dict[int, Entry] = {e.id: e for e in self.store.get_entries(h[0] for h in hits)}
+        entries = self._entries({hit[0] for hit in hits})
         matches = []
         for entry_id, algorithm, distance in hits:
             entry = entries.get(entry_id)
