@@ -1,0 +1,55 @@
+"""Settings: defaults, TOML file, environment on top, and refusal of insecure production settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mediamatch.service.app import create_app
+from mediamatch.service.settings import InsecureSettings, Settings
+
+STRONG = "k" * 20 + "9f8e7d6c5b4a3f2e1d0c"
+
+
+def test_file_then_environment(tmp_path: Path) -> None:
+    config = tmp_path / "mediamatch.toml"
+    config.write_text('[service]\nmax_batch = 50\nport = 9000\nfetch_allowed_hosts = "10.0.0.0/8"\n')
+    settings = Settings.load(config, {"MEDIAMATCH_PORT": "9100", "MEDIAMATCH_DB": "sqlite:///x.db"})
+    assert (settings.max_batch, settings.port, settings.database_url) == (50, 9100, "sqlite:///x.db")
+    assert settings.fetch_allowed_hosts == "10.0.0.0/8"
+    assert Settings.load(environ={"MEDIAMATCH_CONFIG": str(config)}).max_batch == 50
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"MEDIAMATCH_ENVIRONMENT": "production"},
+        {
+            "MEDIAMATCH_ENVIRONMENT": "production",
+            "MEDIAMATCH_KEY_PEPPER": "change-me-change-me-change-me-change-me",
+        },
+        {"MEDIAMATCH_ENVIRONMENT": "production", "MEDIAMATCH_KEY_PEPPER": "short"},
+        {"MEDIAMATCH_ENVIRONMENT": "staging"},
+        {"MEDIAMATCH_MAX_BATCH": "many"},
+    ],
+)
+def test_insecure_or_malformed_settings_are_refused(environ: dict[str, str]) -> None:
+    with pytest.raises(InsecureSettings):
+        Settings.load(environ=environ)
+
+
+def test_unknown_settings_in_the_file_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[service]\nmax_bach = 5\n")
+    with pytest.raises(InsecureSettings, match="max_bach"):
+        Settings.load(config, {})
+
+
+def test_production_with_a_real_pepper_starts(tmp_path: Path) -> None:
+    settings = Settings.load(
+        environ={"MEDIAMATCH_ENVIRONMENT": "production", "MEDIAMATCH_KEY_PEPPER": STRONG}
+    )
+    assert settings.environment == "production"
+    with pytest.raises(InsecureSettings):
+        create_app(Settings(environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}"))
