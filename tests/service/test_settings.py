@@ -53,3 +53,9 @@ def test_production_with_a_real_pepper_starts(tmp_path: Path) -> None:
     assert settings.environment == "production"
     with pytest.raises(InsecureSettings):
         create_app(Settings(environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    names = ["DB" if f == "database_url" else f.upper() for f in Settings.__dataclass_fields__]
+    assert [name for name in names if f"`{name}`" not in readme] == []
