@@ -55,6 +55,11 @@ def status_of(error: MediamatchError) -> int:
     return next((status for kind, status in STATUS if isinstance(error, kind)), 400)
 
 
+def status_of_kind(kind: str) -> int:
+    """The status for an error known only by its class name (a per-item error record)."""
+    return next((status for error, status in STATUS if error.__name__ == kind), 422)
+
+
 def error_body(error: MediamatchError, tracking_id: str | None = None) -> dict[str, object]:
     body: dict[str, object] = {"error": {"kind": type(error).__name__, "message": str(error)}}
     if tracking_id is not None:

@@ -9,17 +9,13 @@ from mediamatch.engine import FileHasher
 from mediamatch.engine.matching import BankMatch, Matcher
 from mediamatch.engine.testbank import TEST_BANK
 from mediamatch.errors import MediamatchError
-from mediamatch.service.errors import status_of
+from mediamatch.service.errors import status_of, status_of_kind
 from mediamatch.service.fetch import fetch
 from mediamatch.service.inputs import Item
 from mediamatch.service.settings import fetch_policy
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Bank
 from mediamatch.store.accounts import ApiKey, Environment
-
-
-def _status_of_kind(kind: str) -> int:
-    return {"UnsupportedMedia": 415, "ImageTooLarge": 413}.get(kind, 422)
 
 
 def _error(index: int, kind: str, message: str, status: int) -> dict[str, Any]:
@@ -50,7 +46,7 @@ def hash_items(state: ServiceState, items: list[Item], algorithms: list[str]) ->
         record = hasher.hash_data(item.name, data)
         if record.error is not None:
             kind = record.error.kind
-            results.append(_error(index, kind, record.error.message, _status_of_kind(kind)))
+            results.append(_error(index, kind, record.error.message, status_of_kind(kind)))
             continue
         hashes = {
             name: {"hash": state.registry.get(name).format(r.value), "quality": r.quality}
@@ -114,7 +110,7 @@ def match_items(
             results.append(_domain_error(index, error))
             continue
         except _ItemFailed as failure:
-            results.append(_error(index, failure.kind, str(failure), _status_of_kind(failure.kind)))
+            results.append(_error(index, failure.kind, str(failure), status_of_kind(failure.kind)))
             continue
         shown = found.matches
         matched_ids += [m.entry_id for m in shown]
