@@ -121,9 +121,7 @@ class FileHasher:
             return None
         return read_limited(path, self.decode_options.max_bytes)
 
-    def _digests(self, path: Path, data: bytes | None) -> dict[str, HashResult]:
-        if data is not None:
-            return {a.name: a.hash_bytes(data) for a in self.file_algorithms}
+    def _streamed_digests(self, path: Path) -> dict[str, HashResult]:
         digests = [(a, a.new_digest()) for a in self.file_algorithms]
         if digests:
             with path.open("rb") as handle:
@@ -132,27 +130,26 @@ class FileHasher:
                         digest.update(chunk)
         return {a.name: a.result_of(digest) for a, digest in digests}
 
-    def _decode(self, data: bytes | None, size: int) -> DecodedImage:
-        if data is None:
-            raise ImageTooLarge(f"{size} bytes exceeds the limit of {self.decode_options.max_bytes}")
-        return decode_image(data, self.decode_options)
-
     def hash_file(self, path: str | os.PathLike[str]) -> FileHashes:
-        """Hash one file; domain and I/O errors become an error record (with any digests made)."""
+        """Hash one file; domain and I/O errors become an error record (with any digests made).
+
+        A file that fits the decode limit is read once and hashed as ``hash_data`` does;
+        a larger one (or any file when only digests are asked for) is streamed.
+        """
         path = Path(path)
         results: dict[str, HashResult] = {}
         try:
             size = regular_file_size(path)
             data = self._read_if_decodable(path, size)
-            results.update(self._digests(path, data))
-            image = self._decode(data, size) if self.image_algorithms else None
+            if data is not None:
+                return self.hash_data(str(path), data)
+            results = self._streamed_digests(path)
+            if self.image_algorithms:
+                raise ImageTooLarge(f"{size} bytes exceeds the limit of {self.decode_options.max_bytes}")
         except (MediamatchError, OSError) as error:
             failed = ItemError.from_exception(error)
             return FileHashes(str(path), self._in_request_order(results), error=failed)
-        if image is None:
-            return FileHashes(str(path), self._in_request_order(results))
-        results.update(self.hash_decoded(image))
-        return FileHashes(str(path), self._in_request_order(results), image.media_type, image.source_size)
+        return FileHashes(str(path), self._in_request_order(results))
 
     def hash_data(self, name: str, data: bytes) -> FileHashes:
         """Hash bytes held in memory (an upload); the same record as ``hash_file`` gives."""
