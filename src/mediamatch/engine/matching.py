@@ -94,10 +94,12 @@ class Matcher:
         self.indexes: dict[str, HashIndex] = {}
         self._entry_cache: dict[int, Entry] = {}
         now = datetime.now(UTC)
-        if cache_dir is None or not self._load_cached(cache_dir, now):
+        # Named before building: a write during the build must not relabel older content.
+        snapshots = None if cache_dir is None else self._snapshot_paths(cache_dir, now)
+        if snapshots is None or not self._load_cached(snapshots):
             self._load(now)
-            if cache_dir is not None:
-                self._save_cached(cache_dir, now)
+            if cache_dir is not None and snapshots is not None:
+                self._save_cached(cache_dir, snapshots)
         algorithms = [registry.get(name) for name in sorted(self.indexes)]
         self.hasher = FileHasher(algorithms, mode=mode) if algorithms else None
 
@@ -131,8 +133,7 @@ class Matcher:
         key = hashlib.sha256("|".join(identity).encode()).hexdigest()[:24]
         return {a: cache_dir / f"{a}-v{self.registry.get(a).version}-{key}.mmindex" for a in algorithms}
 
-    def _load_cached(self, cache_dir: Path, now: datetime) -> bool:
-        paths = self._snapshot_paths(cache_dir, now)
+    def _load_cached(self, paths: dict[str, Path]) -> bool:
         if not paths or not all(path.is_file() for path in paths.values()):
             return False
         try:
@@ -144,9 +145,9 @@ class Matcher:
             return False
         return True
 
-    def _save_cached(self, cache_dir: Path, now: datetime) -> None:
+    def _save_cached(self, cache_dir: Path, paths: dict[str, Path]) -> None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        for algorithm, path in self._snapshot_paths(cache_dir, now).items():
+        for algorithm, path in paths.items():
             for stale in cache_dir.glob(f"{algorithm}-v*.mmindex"):
                 stale.unlink(missing_ok=True)
             if algorithm in self.indexes:
