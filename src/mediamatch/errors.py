@@ -94,3 +94,65 @@ class RateLimited(MediamatchError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InvalidReport(MediamatchError):
+    """A report's details are missing or malformed; ``field`` names the first bad one."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ReportError(MediamatchError):
+    """A report operation is not possible in the report's state, or the report is unknown."""
+
+
+class ReportNotFound(ReportError):
+    """No report with this id belongs to the caller's organisation."""
+
+
+class NcmecError(MediamatchError):
+    """NCMEC's reporting service refused a request or could not be reached.
+
+    ``code`` is NCMEC's response code (0 success, 1000 server error, 2000 authentication,
+    3100 not authorised to submit, 4100 validation failed, 5001 no such report, 5102 report
+    already finished), or None when no NCMEC answer was read.
+    """
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NcmecUnavailable(NcmecError):
+    """No usable answer: connection failure, timeout, HTTP 5xx or NCMEC's server error (1000)."""
+
+
+class NcmecOutcomeUnknown(NcmecUnavailable):
+    """A request that must not be repeated was sent but no answer came back."""
+
+
+class NcmecAuthenticationFailed(NcmecError):
+    """NCMEC refused the configured credentials (HTTP 401 or code 2000) or submission rights (3100)."""
+
+
+class NcmecValidationFailed(NcmecError):
+    """NCMEC found the XML invalid for its schema (code 4100)."""
+
+
+class NcmecReportMissing(NcmecError):
+    """NCMEC has no such report (code 5001): never opened, retracted, or deleted after 24 hours."""
+
+
+class NcmecReportFinished(NcmecError):
+    """The report is already finished at NCMEC (code 5102)."""
+
+
+class UploadCorrupted(NcmecError):
+    """The MD5 NCMEC computed for an upload differs from the bytes we sent."""
+
+
+class ReportingNotConfigured(ReportError):
+    """No NCMEC credentials are configured for the environment a report would go to."""

@@ -114,3 +114,41 @@ class AuditRow(Base):
     matched_entry_ids: Mapped[list[int]] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(64))
     latency_ms: Mapped[float] = mapped_column(Float)
+
+
+class ReportRow(Base):
+    """A CyberTipline report; ``details`` is the validated report content sent to NCMEC."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id"))
+    key_id: Mapped[str] = mapped_column(String(32))
+    environment: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16))
+    ncmec_report_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tracking_ids: Mapped[list[str]] = mapped_column(JSON)
+    entry_ids: Mapped[list[int]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ReportFileRow(Base):
+    """A file sent to NCMEC with a report: its hashes and NCMEC's file id, never its bytes."""
+
+    __tablename__ = "report_files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(BigId, ForeignKey("reports.id", ondelete="CASCADE"))
+    ncmec_file_id: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    md5: Mapped[str] = mapped_column(String(32))
+    sha1: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    details_sent: Mapped[bool] = mapped_column(Boolean)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

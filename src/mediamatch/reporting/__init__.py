@@ -1,0 +1,1 @@
+"""Acting on matches: CyberTipline reports to NCMEC and their lifecycle."""
