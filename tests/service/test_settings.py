@@ -59,3 +59,13 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     names = ["DB" if f == "database_url" else f.upper() for f in Settings.__dataclass_fields__]
     assert [name for name in names if f"`{name}`" not in readme] == []
+
+
+def test_production_refuses_plain_http_to_ncmec() -> None:
+    environ = {
+        "MEDIAMATCH_ENVIRONMENT": "production",
+        "MEDIAMATCH_KEY_PEPPER": STRONG,
+        "MEDIAMATCH_NCMEC_URL": "http://report.cybertip.org/ispws",
+    }
+    with pytest.raises(InsecureSettings, match="https"):
+        Settings.load(environ=environ)

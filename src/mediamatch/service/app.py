@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediamatch import __version__
 from mediamatch.service import errors
-from mediamatch.service.routers import curation, matching, photodna, status, testimages
+from mediamatch.service.routers import curation, matching, photodna, reports, status, testimages
 from mediamatch.service.settings import Settings
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Store
@@ -100,6 +100,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(testimages.router)
     app.include_router(curation.router)
     app.include_router(photodna.router)
+    app.include_router(reports.router)
     return app
 
 

@@ -15,10 +15,15 @@ from mediamatch.errors import (
     ImportFailed,
     InvalidBank,
     InvalidHash,
+    InvalidReport,
     LowQuality,
     MediamatchError,
+    NcmecError,
     PermissionDenied,
     RateLimited,
+    ReportError,
+    ReportingNotConfigured,
+    ReportNotFound,
     UnknownAlgorithm,
     UnsupportedMedia,
 )
@@ -48,6 +53,11 @@ STATUS: list[tuple[type[MediamatchError], int]] = [
     (AccountError, 422),
     (BadRequest, 400),
     (FetchFailed, 422),
+    (InvalidReport, 422),
+    (ReportNotFound, 404),
+    (ReportingNotConfigured, 503),
+    (ReportError, 409),
+    (NcmecError, 502),
 ]
 
 
@@ -61,7 +71,10 @@ def status_of_kind(kind: str) -> int:
 
 
 def error_body(error: MediamatchError, tracking_id: str | None = None) -> dict[str, object]:
-    body: dict[str, object] = {"error": {"kind": type(error).__name__, "message": str(error)}}
+    detail: dict[str, object] = {"kind": type(error).__name__, "message": str(error)}
+    if isinstance(error, InvalidReport):
+        detail["field"] = error.field
+    body: dict[str, object] = {"error": detail}
     if tracking_id is not None:
         body["tracking_id"] = tracking_id
     return body

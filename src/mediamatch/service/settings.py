@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mediamatch.errors import MediamatchError
+from mediamatch.reporting.ncmec import PRODUCTION_URL, TEST_URL
 from mediamatch.service.fetch import FetchPolicy
 
 PLACEHOLDERS = ("change-me", "changeme", "secret", "password", "example", "development")
@@ -46,6 +47,19 @@ class Settings:
     default_rate_per_minute: int = 600
     default_monthly_quota: int = -1
     """Items per key per calendar month unless the key sets its own; negative: unlimited."""
+    ncmec_url: str = PRODUCTION_URL
+    """NCMEC's reporting service for reports made with live keys."""
+    ncmec_username: str = ""
+    ncmec_password: str = ""
+    ncmec_test_url: str = TEST_URL
+    """NCMEC's test environment, for reports made with test keys."""
+    ncmec_test_username: str = ""
+    ncmec_test_password: str = ""
+    ncmec_timeout_seconds: float = 60.0
+    ncmec_backoff_seconds: float = 1.0
+    """The first pause before a retry to NCMEC; each further retry waits twice as long."""
+    report_max_file_bytes: int = 1024 * 1024 * 1024
+    """The largest file a report may send to NCMEC (streamed through, never stored)."""
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -61,6 +75,8 @@ class Settings:
             raise InsecureSettings("set MEDIAMATCH_KEY_PEPPER to a random secret of at least 32 characters")
         if self.default_rate_per_minute < 1:
             raise InsecureSettings("default_rate_per_minute must be at least 1")
+        if not (self.ncmec_url.startswith("https://") and self.ncmec_test_url.startswith("https://")):
+            raise InsecureSettings("ncmec_url and ncmec_test_url must be https:// outside development")
         if self.max_batch < 1 or self.max_item_bytes < 1 or self.max_request_bytes < self.max_item_bytes:
             raise InsecureSettings("limits must be positive and max_request_bytes >= max_item_bytes")
         return self

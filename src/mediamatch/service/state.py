@@ -12,6 +12,9 @@ import threading
 from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.testbank import ensure_test_bank
+from mediamatch.errors import ReportingNotConfigured
+from mediamatch.reporting.lifecycle import ReportDesk
+from mediamatch.reporting.ncmec import NcmecClient
 from mediamatch.service.audit import AuditWriter
 from mediamatch.service.keycache import KeyCache
 from mediamatch.service.limits import Limiter
@@ -34,9 +37,34 @@ class ServiceState:
         self.metrics = Metrics()
         self.audit = AuditWriter(self.accounts)
         self.keys = KeyCache(self.accounts, settings.key_cache_seconds)
+        self.reports = ReportDesk(self.store, self.ncmec_client)
         self._built_revision: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def ncmec_client(self, environment: str) -> NcmecClient:
+        """NCMEC's test environment for test keys, production for live keys (as configured)."""
+        settings = self.settings
+        if environment == "test":
+            url, user, password = (
+                settings.ncmec_test_url,
+                settings.ncmec_test_username,
+                settings.ncmec_test_password,
+            )
+        else:
+            url, user, password = settings.ncmec_url, settings.ncmec_username, settings.ncmec_password
+        if not (user and password):
+            prefix = "ncmec_test" if environment == "test" else "ncmec"
+            raise ReportingNotConfigured(
+                f"NCMEC reporting is not configured: set {prefix}_username and _password"
+            )
+        return NcmecClient(
+            url,
+            user,
+            password,
+            timeout=settings.ncmec_timeout_seconds,
+            backoff=settings.ncmec_backoff_seconds,
+        )
 
     @property
     def ready(self) -> bool:
