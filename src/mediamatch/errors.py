@@ -94,3 +94,19 @@ class RateLimited(MediamatchError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WebhookError(MediamatchError):
+    """A webhook endpoint or delivery operation cannot be carried out (bad URL or event, unknown id)."""
+
+
+class InvalidSignature(MediamatchError):
+    """A webhook signature header is malformed, stale, or does not match the body."""
+
+
+class FeedbackRejected(MediamatchError):
+    """Feedback names a tracking id or entry that did not match for the caller's organisation."""
+
+
+class InvalidPeriod(MediamatchError):
+    """A usage period has a malformed date or ends before it starts."""

@@ -11,16 +11,19 @@ from mediamatch.errors import (
     BankExists,
     BankNotFound,
     CorruptMedia,
+    FeedbackRejected,
     ImageTooLarge,
     ImportFailed,
     InvalidBank,
     InvalidHash,
+    InvalidPeriod,
     LowQuality,
     MediamatchError,
     PermissionDenied,
     RateLimited,
     UnknownAlgorithm,
     UnsupportedMedia,
+    WebhookError,
 )
 from mediamatch.service.fetch import FetchFailed
 from mediamatch.service.inputs import BadRequest
@@ -35,6 +38,7 @@ STATUS: list[tuple[type[MediamatchError], int]] = [
     (AuthenticationFailed, 401),
     (PermissionDenied, 403),
     (BankNotFound, 404),
+    (FeedbackRejected, 404),
     (BankExists, 409),
     (ImageTooLarge, 413),
     (RateLimited, 429),
@@ -48,6 +52,8 @@ STATUS: list[tuple[type[MediamatchError], int]] = [
     (AccountError, 422),
     (BadRequest, 400),
     (FetchFailed, 422),
+    (InvalidPeriod, 422),
+    (WebhookError, 422),
 ]
 
 

@@ -46,6 +46,15 @@ class Settings:
     default_rate_per_minute: int = 600
     default_monthly_quota: int = -1
     """Items per key per calendar month unless the key sets its own; negative: unlimited."""
+    webhook_allowed_hosts: str = ""
+    """Comma-separated hosts or networks webhook URLs may reach although they are not public."""
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_retry_seconds: float = 30.0
+    """Wait after the first failed attempt; it doubles after each further one (at most an hour)."""
+    webhook_poll_seconds: float = 1.0
+    quarantine_disputes: int = 2
+    """Distinct organisations whose disputes quarantine an entry."""
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -54,6 +63,8 @@ class Settings:
         """This settings object, or InsecureSettings naming what to fix."""
         if self.environment not in ("development", "production"):
             raise InsecureSettings(f"environment must be development or production, not {self.environment!r}")
+        if self.webhook_max_attempts < 1 or self.quarantine_disputes < 1:
+            raise InsecureSettings("webhook_max_attempts and quarantine_disputes must be at least 1")
         if self.environment == "development":
             return self
         pepper = self.key_pepper.strip()
@@ -103,3 +114,9 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     return FetchPolicy(
         settings.max_item_bytes, settings.fetch_timeout_seconds, settings.fetch_max_redirects, allowed
     )
+
+
+def webhook_policy(settings: Settings) -> FetchPolicy:
+    """The URL-fetch address rules for webhook destinations, with their own allow-list."""
+    allowed = tuple(h.strip() for h in settings.webhook_allowed_hosts.split(",") if h.strip())
+    return FetchPolicy(settings.max_item_bytes, settings.webhook_timeout_seconds, 0, allowed)

@@ -8,15 +8,18 @@ while a detected change has not been built yet.
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.testbank import ensure_test_bank
+from mediamatch.reporting.webhooks import RetryPolicy, WebhookDispatcher
 from mediamatch.service.audit import AuditWriter
+from mediamatch.service.fetch import check_destination
 from mediamatch.service.keycache import KeyCache
 from mediamatch.service.limits import Limiter
 from mediamatch.service.metrics import Metrics
-from mediamatch.service.settings import Settings
+from mediamatch.service.settings import Settings, webhook_policy
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
 
@@ -34,6 +37,16 @@ class ServiceState:
         self.metrics = Metrics()
         self.audit = AuditWriter(self.accounts)
         self.keys = KeyCache(self.accounts, settings.key_cache_seconds)
+        self.webhooks = WebhookDispatcher(
+            self.store,
+            partial(check_destination, policy=webhook_policy(settings)),
+            retry=RetryPolicy(
+                max_attempts=settings.webhook_max_attempts,
+                base_seconds=settings.webhook_retry_seconds,
+                timeout_seconds=settings.webhook_timeout_seconds,
+            ),
+            poll_seconds=settings.webhook_poll_seconds,
+        )
         self._built_revision: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -55,10 +68,11 @@ class ServiceState:
             self._stop.wait(self.settings.index_refresh_seconds)
 
     def start(self) -> None:
-        """Start the index and audit threads (once; later calls do nothing)."""
+        """Start the index, audit and webhook threads (once; later calls do nothing)."""
         if self._thread is not None:
             return
         self.audit.start()
+        self.webhooks.start()
         self._thread = threading.Thread(target=self._loop, name="mediamatch-index", daemon=True)
         self._thread.start()
 
@@ -66,5 +80,6 @@ class ServiceState:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self.webhooks.stop()
         self.audit.stop()
         self.store.close()

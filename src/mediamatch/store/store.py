@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import BankExists, BankNotFound, InvalidBank
-from mediamatch.store.models import BankRow, EntryRow, StoreStateRow
+from mediamatch.store.models import BankRow, EntryQuarantineRow, EntryRow, StoreStateRow
 from mediamatch.store.records import (
     Bank,
     Classification,
@@ -291,7 +291,8 @@ class Store:
             last_id = rows[-1].id
 
     def active_hashes(self, bank_ids: Iterable[int], now: datetime) -> Iterator[tuple[int, str, bytes]]:
-        """``(id, algorithm, hash)`` of the banks' entries not disabled at ``now``, in no set order.
+        """``(id, algorithm, hash)`` of the banks' entries not disabled at ``now`` and not
+        quarantined, in no set order.
 
         The lean path for building indexes: one streamed query (a server-side cursor on
         PostgreSQL), no entry objects.
@@ -300,8 +301,9 @@ class Store:
         if not chosen:
             return
         active = (EntryRow.disabled_until.is_(None)) | (EntryRow.disabled_until <= now)
+        quarantined = select(EntryQuarantineRow.entry_id).where(EntryQuarantineRow.entry_id == EntryRow.id)
         query = select(EntryRow.id, EntryRow.algorithm, EntryRow.hash).where(
-            EntryRow.bank_id.in_(chosen), active
+            EntryRow.bank_id.in_(chosen), active, ~quarantined.exists()
         )
         with self.engine.connect() as connection:
             streamed = connection.execution_options(stream_results=True, yield_per=5 * BATCH)

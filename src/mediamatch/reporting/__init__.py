@@ -1,0 +1,1 @@
+"""Acting on matches: webhooks, feedback on matches, usage reports (and NCMEC reports)."""
