@@ -100,9 +100,7 @@ class FeedbackStore:
 
     def quarantined(self, bank_ids: Iterable[int] | None = None) -> list[Quarantined]:
         with self.store.engine.connect() as connection:
-            rows = connection.execute(
-                select(EntryQuarantineRow).order_by(EntryQuarantineRow.entry_id)
-            ).scalars()
+            rows = connection.execute(select(EntryQuarantineRow.__table__))
             marks = {row.entry_id: (as_utc(row.since), row.disputes) for row in rows}
         chosen = None if bank_ids is None else set(bank_ids)
         return [
