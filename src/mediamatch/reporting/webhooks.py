@@ -13,6 +13,7 @@ URL fetching).
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import secrets
@@ -156,7 +157,7 @@ class WebhookDispatcher:
             self.check_destination(due.url)
             status = self.send(due.url, due.body, headers, self.retry.timeout_seconds)
             error = None if 200 <= status < 300 else f"HTTP {status}"
-        except (MediamatchError, OSError, ValueError) as failure:
+        except (MediamatchError, OSError, ValueError, http.client.HTTPException) as failure:
             error = f"{type(failure).__name__}: {failure}"[:1000]
         attempt = Attempt(now, status, error, (time.perf_counter() - started) * 1000)
         made = due.attempts + 1

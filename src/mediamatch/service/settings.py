@@ -65,6 +65,8 @@ class Settings:
             raise InsecureSettings(f"environment must be development or production, not {self.environment!r}")
         if self.webhook_max_attempts < 1 or self.quarantine_disputes < 1:
             raise InsecureSettings("webhook_max_attempts and quarantine_disputes must be at least 1")
+        if self.webhook_retry_seconds < 0 or self.webhook_poll_seconds <= 0:
+            raise InsecureSettings("webhook_retry_seconds must be >= 0 and webhook_poll_seconds > 0")
         if self.environment == "development":
             return self
         pepper = self.key_pepper.strip()
