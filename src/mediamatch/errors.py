@@ -84,18 +84,6 @@ class PermissionDenied(MediamatchError):
     """The API key is valid but lacks the scope, or the resource belongs to another organisation."""
 
 
-class AccountError(MediamatchError):
-    """An organisation or API key operation cannot be carried out (bad name, duplicate, unknown)."""
-
-
-class RateLimited(MediamatchError):
-    """Too many requests for this key now (rate limit) or this month (quota); wait ``retry_after`` s."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 class WebhookError(MediamatchError):
     """A webhook endpoint or delivery operation cannot be carried out (bad URL or event, unknown id)."""
 
@@ -110,3 +98,15 @@ class FeedbackRejected(MediamatchError):
 
 class InvalidPeriod(MediamatchError):
     """A usage period has a malformed date or ends before it starts."""
+
+
+class AccountError(MediamatchError):
+    """An organisation or API key operation cannot be carried out (bad name, duplicate, unknown)."""
+
+
+class RateLimited(MediamatchError):
+    """Too many requests for this key now (rate limit) or this month (quota); wait ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

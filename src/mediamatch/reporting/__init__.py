@@ -1,1 +1,1 @@
-"""Acting on matches: webhooks, feedback on matches, usage reports (and NCMEC reports)."""
+"""Acting on matches: CyberTipline reports to NCMEC and their lifecycle."""

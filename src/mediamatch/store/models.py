@@ -73,50 +73,6 @@ class StoreStateRow(Base):
     revision: Mapped[int] = mapped_column(BigInteger)
 
 
-class OrganisationRow(Base):
-    __tablename__ = "organisations"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ApiKeyRow(Base):
-    """An API key: only a salted hash of its secret is stored; ``key_id`` is the public half."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    key_id: Mapped[str] = mapped_column(String(32), unique=True)
-    salt: Mapped[bytes] = mapped_column(LargeBinary)
-    secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
-    name: Mapped[str] = mapped_column(String(200))
-    environment: Mapped[str] = mapped_column(String(8))
-    scopes: Mapped[list[str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    rate_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    monthly_quota: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-
-
-class AuditRow(Base):
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    tracking_id: Mapped[str] = mapped_column(String(64))
-    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    organisation_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
-    endpoint: Mapped[str] = mapped_column(String(200))
-    items: Mapped[int] = mapped_column(Integer)
-    matches: Mapped[int] = mapped_column(Integer)
-    matched_entry_ids: Mapped[list[int]] = mapped_column(JSON)
-    outcome: Mapped[str] = mapped_column(String(64))
-    latency_ms: Mapped[float] = mapped_column(Float)
-    matched_items: Mapped[list[list[int]] | None] = mapped_column(JSON, nullable=True)
-
-
 class WebhookEndpointRow(Base):
     """Where an organisation's events go; ``secret`` signs them (kept: signing needs it)."""
 
@@ -184,3 +140,47 @@ class EntryQuarantineRow(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disputes: Mapped[int] = mapped_column(Integer)
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKeyRow(Base):
+    """An API key: only a salted hash of its secret is stored; ``key_id`` is the public half."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    name: Mapped[str] = mapped_column(String(200))
+    environment: Mapped[str] = mapped_column(String(8))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    monthly_quota: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tracking_id: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    organisation_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    endpoint: Mapped[str] = mapped_column(String(200))
+    items: Mapped[int] = mapped_column(Integer)
+    matches: Mapped[int] = mapped_column(Integer)
+    matched_entry_ids: Mapped[list[int]] = mapped_column(JSON)
+    matched_items: Mapped[list[list[int]] | None] = mapped_column(JSON, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(64))
+    latency_ms: Mapped[float] = mapped_column(Float)
