@@ -100,9 +100,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(matching.router)
     app.include_router(testimages.router)
     app.include_router(curation.router)
-    app.include_router(photodna.router)
     app.include_router(feedback.router)
     app.include_router(usage.router)
+    app.include_router(photodna.router)
     return app
 
 

@@ -48,12 +48,12 @@ STATUS: list[tuple[type[MediamatchError], int]] = [
     (UnknownAlgorithm, 422),
     (LowQuality, 422),
     (InvalidBank, 422),
+    (InvalidPeriod, 422),
+    (WebhookError, 422),
     (ImportFailed, 422),
     (AccountError, 422),
     (BadRequest, 400),
     (FetchFailed, 422),
-    (InvalidPeriod, 422),
-    (WebhookError, 422),
 ]
 
 

@@ -41,11 +41,6 @@ class Settings:
     """Comma-separated hosts or networks that URL inputs may reach although they are not public."""
     fetch_timeout_seconds: float = 10.0
     fetch_max_redirects: int = 3
-    key_cache_seconds: float = 2.0
-    """How long a verified key is reused: a revocation takes effect within this time."""
-    default_rate_per_minute: int = 600
-    default_monthly_quota: int = -1
-    """Items per key per calendar month unless the key sets its own; negative: unlimited."""
     webhook_allowed_hosts: str = ""
     """Comma-separated hosts or networks webhook URLs may reach although they are not public."""
     webhook_timeout_seconds: float = 10.0
@@ -55,6 +50,11 @@ class Settings:
     webhook_poll_seconds: float = 1.0
     quarantine_disputes: int = 2
     """Distinct organisations whose disputes quarantine an entry."""
+    key_cache_seconds: float = 2.0
+    """How long a verified key is reused: a revocation takes effect within this time."""
+    default_rate_per_minute: int = 600
+    default_monthly_quota: int = -1
+    """Items per key per calendar month unless the key sets its own; negative: unlimited."""
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -116,9 +116,3 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     return FetchPolicy(
         settings.max_item_bytes, settings.fetch_timeout_seconds, settings.fetch_max_redirects, allowed
     )
-
-
-def webhook_policy(settings: Settings) -> FetchPolicy:
-    """The URL-fetch address rules for webhook destinations, with their own allow-list."""
-    allowed = tuple(h.strip() for h in settings.webhook_allowed_hosts.split(",") if h.strip())
-    return FetchPolicy(settings.max_item_bytes, settings.webhook_timeout_seconds, 0, allowed)

@@ -8,18 +8,16 @@ while a detected change has not been built yet.
 from __future__ import annotations
 
 import threading
-from functools import partial
 
 from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.testbank import ensure_test_bank
-from mediamatch.reporting.webhooks import RetryPolicy, WebhookDispatcher
 from mediamatch.service.audit import AuditWriter
-from mediamatch.service.fetch import check_destination
 from mediamatch.service.keycache import KeyCache
 from mediamatch.service.limits import Limiter
 from mediamatch.service.metrics import Metrics
-from mediamatch.service.settings import Settings, webhook_policy
+from mediamatch.service.settings import Settings
+from mediamatch.service.webhooks import webhook_dispatcher
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
 
@@ -35,18 +33,9 @@ class ServiceState:
         ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None
         self.metrics = Metrics()
+        self.webhooks = webhook_dispatcher(settings, self.store)
         self.audit = AuditWriter(self.accounts)
         self.keys = KeyCache(self.accounts, settings.key_cache_seconds)
-        self.webhooks = WebhookDispatcher(
-            self.store,
-            partial(check_destination, policy=webhook_policy(settings)),
-            retry=RetryPolicy(
-                max_attempts=settings.webhook_max_attempts,
-                base_seconds=settings.webhook_retry_seconds,
-                timeout_seconds=settings.webhook_timeout_seconds,
-            ),
-            poll_seconds=settings.webhook_poll_seconds,
-        )
         self._built_revision: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
