@@ -16,7 +16,7 @@ from mediamatch.service.fetch import FetchPolicy, check_destination
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
 from mediamatch.store.webhooks import WebhookStore
-from tests.reporting.receiver import Receiver
+from tests.reporting.receiver import Receiver, running_receiver
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LOOPBACK = partial(check_destination, policy=FetchPolicy(1024, allowed_hosts=("127.0.0.1/32",)))
@@ -193,3 +193,27 @@ def test_the_background_thread_delivers_soon_after_emit(store: Store, receiver: 
         assert receiver.arrived.wait(10), "emit did not wake the delivery thread"
     finally:
         dispatcher.stop()
+
+
+def test_a_failing_endpoint_holds_only_its_own_queue_until_its_retry(
+    store: Store, receiver: Receiver
+) -> None:
+    acme, _ = _orgs(store)
+    hooks = WebhookStore(store)
+    with running_receiver() as healthy:
+        create_endpoint(hooks, acme, receiver.url, ["match.created"])
+        create_endpoint(hooks, acme, healthy.url, ["match.created"])
+        dispatcher = _dispatcher(store)
+        for n in range(3):
+            dispatcher.emit(acme, "match.created", {"n": n})
+        receiver.statuses.append(500)
+        moment = max(d.next_attempt_at for d in hooks.deliveries())
+        assert dispatcher.deliver_due(moment) == 4  # one failure here, three deliveries there
+        assert [json.loads(r.body)["data"]["n"] for r in healthy.received] == [0, 1, 2]
+        held = [d for d in hooks.deliveries() if d.url == receiver.url]
+        assert {(d.status, d.next_attempt_at) for d in held} == {("pending", moment + timedelta(seconds=10))}
+        assert sorted(d.attempts for d in held) == [0, 0, 1]
+        assert dispatcher.deliver_due(moment + timedelta(seconds=9)) == 0
+        assert dispatcher.deliver_due(moment + timedelta(seconds=10)) == 3
+        assert [json.loads(r.body)["data"]["n"] for r in receiver.received] == [0, 0, 1, 2]
+        assert {d.status for d in hooks.deliveries()} == {"delivered"}

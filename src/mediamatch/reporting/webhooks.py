@@ -9,6 +9,11 @@ logged as an attempt and retried after ``base_seconds * 2**(attempts - 1)`` (cap
 ``failed`` until someone redelivers it. Redirects are not followed. Every destination
 passes the ``check_destination`` callable first (the service gives it the SSRF policy of
 URL fetching).
+
+A pass sends to up to ``concurrency`` endpoints at once, each endpoint's deliveries in the
+order they fell due. A failed attempt that will be retried holds the endpoint's other due
+deliveries until that retry (without counting attempts against them), so a slow or dead
+endpoint costs one timeout per backoff step and never holds up other endpoints.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -107,12 +113,14 @@ class WebhookDispatcher:
         *,
         retry: RetryPolicy | None = None,
         poll_seconds: float = 1.0,
+        concurrency: int = 4,
         send: Sender = http_post,
     ) -> None:
         self.webhooks = WebhookStore(store)
         self.check_destination = check_destination
         self.retry = retry or RetryPolicy()
         self.poll_seconds = poll_seconds
+        self.concurrency = max(1, concurrency)
         self.send = send
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -134,16 +142,29 @@ class WebhookDispatcher:
             self._wake.set()
 
     def deliver_due(self, now: datetime | None = None) -> int:
-        """One pass: attempt every delivery due at ``now`` that this caller claims; how many."""
+        """One pass over the deliveries due at ``now``; how many attempts this caller made."""
         moment = now or datetime.now(UTC)
-        attempted = 0
+        by_endpoint: dict[int, list[DueDelivery]] = {}
         for due in self.webhooks.due(moment):
-            if self.webhooks.claim(due.id, moment, moment + LEASE):
-                self._attempt(due, moment)
-                attempted += 1
+            by_endpoint.setdefault(due.endpoint_id, []).append(due)
+        if len(by_endpoint) <= 1:
+            return sum(self._endpoint_pass(queue, moment) for queue in by_endpoint.values())
+        with ThreadPoolExecutor(min(self.concurrency, len(by_endpoint))) as pool:
+            return sum(pool.map(lambda queue: self._endpoint_pass(queue, moment), by_endpoint.values()))
+
+    def _endpoint_pass(self, queue: list[DueDelivery], now: datetime) -> int:
+        """Attempt one endpoint's due deliveries in order until one fails."""
+        attempted = 0
+        for due in queue:
+            if not self.webhooks.claim(due.id, now, now + LEASE):
+                continue
+            attempted += 1
+            if not self._attempt(due, now):
+                break
         return attempted
 
-    def _attempt(self, due: DueDelivery, now: datetime) -> None:
+    def _attempt(self, due: DueDelivery, now: datetime) -> bool:
+        """Send once and log it; True when delivered."""
         headers = {
             "Content-Type": "application/json",
             "User-Agent": f"mediamatch-webhooks/{__version__}",
@@ -164,11 +185,15 @@ class WebhookDispatcher:
         delivered = error is None
         retry_at = None if delivered or made >= self.retry.max_attempts else now + self.retry.delay(made)
         self.webhooks.record_attempt(due.id, attempt, delivered=delivered, retry_at=retry_at)
+        if retry_at is not None:
+            self.webhooks.postpone_endpoint(due.endpoint_id, retry_at)
+        return delivered
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                self.deliver_due()
+                while self.deliver_due() and not self._stopping.is_set():
+                    pass  # a full pass may leave more due: go on until none is
             except Exception:  # the thread must outlive a database hiccup; the next pass retries
                 log.exception("webhook delivery pass failed")
             self._wake.wait(self.poll_seconds)

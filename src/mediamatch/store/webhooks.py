@@ -56,6 +56,7 @@ class DueDelivery:
     """What a sender needs for one attempt: the exact body and the endpoint's secret."""
 
     id: int
+    endpoint_id: int
     url: str
     secret: str
     event_id: str
@@ -164,7 +165,8 @@ class WebhookStore:
                 created.append(int(key[0]))
         return created
 
-    def due(self, now: datetime, limit: int = 50) -> list[DueDelivery]:
+    def due(self, now: datetime, limit: int = 500) -> list[DueDelivery]:
+        """Pending deliveries due at ``now``, oldest due first."""
         query = (
             select(WebhookDeliveryRow.__table__, WebhookEndpointRow.url, WebhookEndpointRow.secret)
             .join(WebhookEndpointRow, WebhookEndpointRow.id == WebhookDeliveryRow.endpoint_id)
@@ -175,7 +177,14 @@ class WebhookStore:
         with self.store.engine.connect() as connection:
             return [
                 DueDelivery(
-                    row.id, row.url, row.secret, row.event_id, row.event_type, row.body.encode(), row.attempts
+                    row.id,
+                    row.endpoint_id,
+                    row.url,
+                    row.secret,
+                    row.event_id,
+                    row.event_type,
+                    row.body.encode(),
+                    row.attempts,
                 )
                 for row in connection.execute(query)
             ]
@@ -193,6 +202,20 @@ class WebhookStore:
         )
         with self.store.engine.begin() as connection:
             return connection.execute(statement).rowcount == 1
+
+    def postpone_endpoint(self, endpoint_id: int, until: datetime) -> None:
+        """Hold the endpoint's pending deliveries due before ``until`` until then (no attempt counted)."""
+        statement = (
+            update(WebhookDeliveryRow)
+            .where(
+                WebhookDeliveryRow.endpoint_id == endpoint_id,
+                WebhookDeliveryRow.status == PENDING,
+                WebhookDeliveryRow.next_attempt_at < until,
+            )
+            .values(next_attempt_at=until)
+        )
+        with self.store.engine.begin() as connection:
+            connection.execute(statement)
 
     def record_attempt(
         self, delivery_id: int, attempt: Attempt, *, delivered: bool, retry_at: datetime | None

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from mediamatch.errors import BankNotFound, InvalidBank, PermissionDenied
 from mediamatch.reporting.feedback import give_feedback
 from mediamatch.service.auth import require
-from mediamatch.service.routers.curation import _entry_dict, _readable, _writable
+from mediamatch.service.routers.curation import entry_dict, readable_bank, writable_bank
 from mediamatch.service.state import ServiceState
 from mediamatch.store.accounts import ApiKey, Environment
 from mediamatch.store.feedback import FeedbackStore
@@ -73,10 +73,10 @@ async def feedback(
 async def quarantined(request: Request, key: Curator, name: str) -> dict[str, Any]:
     """The bank's quarantined entries, with when and by how many disputes."""
     state = _state(request)
-    bank = _readable(state, key, name)
+    bank = readable_bank(state, key, name)
     return {
         "entries": [
-            {**_entry_dict(state, q.entry), "quarantined_at": q.since.isoformat(), "disputes": q.disputes}
+            {**entry_dict(state, q.entry), "quarantined_at": q.since.isoformat(), "disputes": q.disputes}
             for q in FeedbackStore(state.store).quarantined([bank.id])
         ]
     }
@@ -86,7 +86,7 @@ async def quarantined(request: Request, key: Curator, name: str) -> dict[str, An
 async def curate(request: Request, key: Curator, name: str, entry_id: int, body: Curate) -> dict[str, Any]:
     """Reinstate a quarantined entry (disputes cleared), or move the entry to a suppression bank."""
     state = _state(request)
-    bank = _writable(state, key, name)
+    bank = writable_bank(state, key, name)
     if not [e for e in state.store.get_entries([entry_id]) if e.bank_id == bank.id]:
         raise BankNotFound(f"bank {name} has no entry {entry_id}")
     feedback = FeedbackStore(state.store)
@@ -95,6 +95,6 @@ async def curate(request: Request, key: Curator, name: str, entry_id: int, body:
         return {"action": "reinstate", "entry_id": entry_id, "bank": name}
     if not body.bank:
         raise InvalidBank("suppress needs the suppression bank to move the entry to")
-    _writable(state, key, body.bank)
+    writable_bank(state, key, body.bank)
     moved = await run_in_threadpool(feedback.suppress, entry_id, body.bank)
     return {"action": "suppress", "entry_id": entry_id, "bank": body.bank, "new_entry_id": moved.id}
