@@ -142,24 +142,28 @@ class WebhookDispatcher:
             self._wake.set()
 
     def deliver_due(self, now: datetime | None = None) -> int:
-        """One pass over the deliveries due at ``now``; how many attempts this caller made."""
-        moment = now or datetime.now(UTC)
+        """One pass over the deliveries due at ``now``; how many attempts this caller made.
+
+        With ``now`` None each attempt is signed and logged at the clock's time when it is
+        made (a long pass never sends stale signatures); tests pass a fixed ``now``.
+        """
         by_endpoint: dict[int, list[DueDelivery]] = {}
-        for due in self.webhooks.due(moment):
+        for due in self.webhooks.due(now or datetime.now(UTC)):
             by_endpoint.setdefault(due.endpoint_id, []).append(due)
         if len(by_endpoint) <= 1:
-            return sum(self._endpoint_pass(queue, moment) for queue in by_endpoint.values())
+            return sum(self._endpoint_pass(queue, now) for queue in by_endpoint.values())
         with ThreadPoolExecutor(min(self.concurrency, len(by_endpoint))) as pool:
-            return sum(pool.map(lambda queue: self._endpoint_pass(queue, moment), by_endpoint.values()))
+            return sum(pool.map(lambda queue: self._endpoint_pass(queue, now), by_endpoint.values()))
 
-    def _endpoint_pass(self, queue: list[DueDelivery], now: datetime) -> int:
+    def _endpoint_pass(self, queue: list[DueDelivery], now: datetime | None) -> int:
         """Attempt one endpoint's due deliveries in order until one fails."""
         attempted = 0
         for due in queue:
-            if not self.webhooks.claim(due.id, now, now + LEASE):
+            moment = now or datetime.now(UTC)
+            if not self.webhooks.claim(due.id, moment, moment + LEASE):
                 continue
             attempted += 1
-            if not self._attempt(due, now):
+            if not self._attempt(due, moment):
                 break
         return attempted
 
