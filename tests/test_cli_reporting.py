@@ -38,6 +38,7 @@ def _refuse_all(destination: str) -> None:
 
 def test_webhook_commands_manage_endpoints_and_redeliver_failures(url: str) -> None:
     run(url, "org", "create", "acme")
+    run(url, "org", "create", "rival")
     secret = run(
         url,
         "webhooks",
@@ -51,14 +52,15 @@ def test_webhook_commands_manage_endpoints_and_redeliver_failures(url: str) -> N
     )
     assert secret.startswith("whsec_")
     listing = run(url, "webhooks", "list")
-    assert listing.split("\t")[2:] == ["enabled", "match.created", "https://hooks.example/in\n"]
+    assert listing.split("\t")[1:] == ["acme", "enabled", "match.created", "https://hooks.example/in\n"]
     assert secret.strip() not in listing
     store = Store(url)
     organisation = AccountStore(store, b"x").organisation("acme").id
     dispatcher = WebhookDispatcher(store, _refuse_all, retry=RetryPolicy(max_attempts=1))
     dispatcher.emit(organisation, "match.created", {"tracking_id": "t"})
     assert dispatcher.deliver_due(datetime.now(UTC) + timedelta(seconds=1)) == 1
-    [line] = run(url, "webhooks", "deliveries", "--status", "failed").splitlines()
+    assert run(url, "webhooks", "deliveries", "--org", "rival") == ""
+    [line] = run(url, "webhooks", "deliveries", "--status", "failed", "--org", "acme").splitlines()
     delivery_id = line.split("\t")[0]
     assert line.split("\t")[1:4] == ["failed", "1", "match.created"]
     assert "OSError: refused https://hooks.example/in" in run(url, "webhooks", "attempts", delivery_id)

@@ -16,6 +16,7 @@ from mediamatch.reporting.webhooks import EVENT_TYPES, create_endpoint
 from mediamatch.service.settings import Settings
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
+from mediamatch.store.usage import organisation_names
 from mediamatch.store.webhooks import STATUSES, WebhookStore
 
 webhooks_app = typer.Typer(help="Manage webhook endpoints and their deliveries.", no_args_is_help=True)
@@ -51,14 +52,14 @@ def list_endpoints(
     context: typer.Context,
     organisation: Annotated[str | None, typer.Option("--org", help="Only this organisation's.")] = None,
 ) -> None:
-    """Id, organisation id, state, events and URL of each endpoint; never the secret."""
+    """Id, organisation, state, events and URL of each endpoint; never the secret."""
     store = open_store(context)
     chosen = None if organisation is None else _organisation_id(store, organisation)
+    names = organisation_names(store)
     for endpoint in WebhookStore(store).endpoints(chosen):
         state = "enabled" if endpoint.enabled else "disabled"
-        typer.echo(
-            f"{endpoint.id}\t{endpoint.organisation_id}\t{state}\t{','.join(endpoint.events)}\t{endpoint.url}"
-        )
+        owner = names.get(endpoint.organisation_id, str(endpoint.organisation_id))
+        typer.echo(f"{endpoint.id}\t{owner}\t{state}\t{','.join(endpoint.events)}\t{endpoint.url}")
 
 
 @webhooks_app.command("delete")
@@ -72,10 +73,13 @@ def delete(context: typer.Context, endpoint_id: int) -> None:
 def deliveries(
     context: typer.Context,
     status: Annotated[str | None, typer.Option(help=f"Only {', '.join(STATUSES)} deliveries.")] = None,
+    organisation: Annotated[str | None, typer.Option("--org", help="Only this organisation's.")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 100,
 ) -> None:
     """Newest deliveries first: id, status, attempts, event type, event id, next attempt, URL."""
-    for d in WebhookStore(open_store(context)).deliveries(status=status, limit=limit):
+    store = open_store(context)
+    chosen = None if organisation is None else _organisation_id(store, organisation)
+    for d in WebhookStore(store).deliveries(status=status, organisation_id=chosen, limit=limit):
         when = d.delivered_at or d.next_attempt_at
         typer.echo(
             f"{d.id}\t{d.status}\t{d.attempts}\t{d.event_type}\t{d.event_id}\t{when.isoformat()}\t{d.url}"
