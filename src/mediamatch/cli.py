@@ -19,6 +19,9 @@ import typer
 from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult, default_registry
 from mediamatch.cli_banks import bank_app, open_store
 from mediamatch.cli_keys import keys_app, org_app, serve
+from mediamatch.cli_quarantine import quarantine_app
+from mediamatch.cli_usage import usage
+from mediamatch.cli_webhooks import webhooks_app
 from mediamatch.engine import FileHasher, FileHashes, HashMode, iter_files
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.records import (
@@ -41,10 +44,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+bank_app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(bank_app, name="bank")
 app.add_typer(keys_app, name="keys")
 app.add_typer(org_app, name="org")
+app.add_typer(webhooks_app, name="webhooks")
 app.command("serve")(serve)
+app.command("usage")(usage)
 
 
 @app.callback()

@@ -84,6 +84,22 @@ class PermissionDenied(MediamatchError):
     """The API key is valid but lacks the scope, or the resource belongs to another organisation."""
 
 
+class WebhookError(MediamatchError):
+    """A webhook endpoint or delivery operation cannot be carried out (bad URL or event, unknown id)."""
+
+
+class InvalidSignature(MediamatchError):
+    """A webhook signature header is malformed, stale, or does not match the body."""
+
+
+class FeedbackRejected(MediamatchError):
+    """Feedback names a tracking id or entry that did not match for the caller's organisation."""
+
+
+class InvalidPeriod(MediamatchError):
+    """A usage period has a malformed date or ends before it starts."""
+
+
 class AccountError(MediamatchError):
     """An organisation or API key operation cannot be carried out (bad name, duplicate, unknown)."""
 

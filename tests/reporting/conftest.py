@@ -1,3 +1,6 @@
+"""Reporting fixtures: a valid report, the NCMEC stand-in, a webhook receiver; store tests run on
+SQLite always and on PostgreSQL when it is configured."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,6 +11,10 @@ import pytest
 from mediamatch.reporting.cybertip import Report, report_from_json
 from mediamatch.reporting.ncmec import NcmecClient
 from tests.reporting.ncmec_standin import NcmecStandIn
+from tests.reporting.receiver import Receiver, running_receiver
+from tests.store.conftest import store
+
+__all__ = ["receiver", "store"]
 
 
 def report_details(**overrides: Any) -> dict[str, Any]:
@@ -56,3 +63,9 @@ def client(standin: NcmecStandIn) -> NcmecClient:
         attempts=3,
         sleep=lambda _: None,
     )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as running:
+        yield running

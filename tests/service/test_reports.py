@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import json
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,14 +17,18 @@ from sqlalchemy import update
 
 from mediamatch.algorithms import PdqAlgorithm
 from mediamatch.engine.testbank import sample_image_png
+from mediamatch.reporting.signing import SIGNATURE_HEADER, verify_signature
+from mediamatch.reporting.webhooks import create_endpoint
 from mediamatch.samples import encode, synthetic_photo
 from mediamatch.service.app import create_app
 from mediamatch.service.settings import Settings
 from mediamatch.store import Classification, NewEntry, Store
 from mediamatch.store.accounts import AccountStore, Environment
 from mediamatch.store.models import ReportRow
+from mediamatch.store.webhooks import WebhookStore
 from tests.reporting.conftest import report_details
 from tests.reporting.ncmec_standin import NcmecStandIn
+from tests.reporting.receiver import Receiver, running_receiver
 
 
 @dataclass
@@ -58,8 +64,17 @@ def _settings(folder: Path, ncmec_url: str, **extra: Any) -> Settings:
         ncmec_test_password="esp-password",
         ncmec_timeout_seconds=5,
         ncmec_backoff_seconds=0.01,
+        webhook_allowed_hosts="127.0.0.1/32",
+        webhook_poll_seconds=0.05,
+        webhook_retry_seconds=0.1,
         **extra,
     )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as running:
+        yield running
 
 
 @pytest.fixture
@@ -88,7 +103,25 @@ def reporting(tmp_path: Path) -> Iterator[Reporting]:
     ncmec.stop()
 
 
-def test_a_test_key_reports_a_test_bank_match_end_to_end(reporting: Reporting) -> None:
+def _events(
+    receiver: Receiver, secret: str, until: Callable[[list[dict[str, Any]]], bool]
+) -> list[dict[str, Any]]:
+    """The verified events received, once ``until`` holds for them (within 20 s)."""
+    deadline = time.monotonic() + 20
+    while True:
+        events = []
+        for delivery in list(receiver.received):
+            verify_signature(secret, delivery.headers[SIGNATURE_HEADER], delivery.body)
+            events.append(json.loads(delivery.body))
+        if until(events):
+            return events
+        assert time.monotonic() < deadline, f"events so far: {events}"
+        time.sleep(0.05)
+
+
+def test_a_test_key_reports_a_test_bank_match_end_to_end(reporting: Reporting, receiver: Receiver) -> None:
+    organisation = AccountStore(reporting.store, b"unused").organisation("acme").id
+    _, secret = create_endpoint(WebhookStore(reporting.store), organisation, receiver.url)
     image = sample_image_png(1)
     matched = reporting.match("test", image)
     assert matched["results"][0]["matches"], "the Test bank image should match"
@@ -124,6 +157,28 @@ def test_a_test_key_reports_a_test_bank_match_end_to_end(reporting: Reporting) -
     assert stored_file.details.findtext("originalFileName") == "upload.png"
     summary = held.report.findtext("additionalInfo") or ""
     assert "known hash(es) with mediamatch:\n- pdq hash in bank TEST" in summary
+
+    def states(events: list[dict[str, Any]]) -> list[str]:
+        return [e["data"]["state"] for e in events if e["type"] == "report.state_changed"]
+
+    events = _events(receiver, secret, lambda got: "finished" in states(got))
+    assert states(events) == ["draft", "open", "files_uploaded", "finished"]
+    assert [e["data"]["tracking_id"] for e in events if e["type"] == "match.created"] == [
+        matched["tracking_id"]
+    ]
+    finished_event = next(
+        e for e in events if e["type"] == "report.state_changed" and e["data"]["state"] == "finished"
+    )
+    assert finished_event["data"]["ncmec_report_id"] == report["ncmec_report_id"]
+    assert finished_event["data"]["files"] == 1
+
+    today = datetime.now(UTC).date().isoformat()
+    usage = reporting.client.get(f"/v1/usage?from={today}&to={today}", headers=reporting.headers("test"))
+    assert usage.status_code == 200, usage.text
+    rows = {(r["organisation"], r["bank"]): r for r in usage.json()["rows"]}
+    assert rows[("acme", None)]["images_checked"] == 1
+    assert rows[("acme", None)]["images_matched"] == 1
+    assert rows[("acme", "TEST")]["images_matched"] == 1
 
 
 def test_the_classification_defaults_to_the_matched_entries(reporting: Reporting) -> None:

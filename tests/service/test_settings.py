@@ -32,6 +32,9 @@ def test_file_then_environment(tmp_path: Path) -> None:
         {"MEDIAMATCH_ENVIRONMENT": "production", "MEDIAMATCH_KEY_PEPPER": "short"},
         {"MEDIAMATCH_ENVIRONMENT": "staging"},
         {"MEDIAMATCH_MAX_BATCH": "many"},
+        {"MEDIAMATCH_WEBHOOK_MAX_ATTEMPTS": "0"},
+        {"MEDIAMATCH_QUARANTINE_DISPUTES": "0"},
+        {"MEDIAMATCH_WEBHOOK_POLL_SECONDS": "0"},
     ],
 )
 def test_insecure_or_malformed_settings_are_refused(environ: dict[str, str]) -> None:

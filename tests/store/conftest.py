@@ -20,7 +20,8 @@ def _reset_postgres(url: str) -> None:
     with engine.begin() as connection:
         tables = (
             "report_files, reports, entries, banks, store_state, api_keys, organisations, audit_log, "
-            "alembic_version"
+            "alembic_version, webhook_endpoints, webhook_deliveries, webhook_attempts, entry_feedback, "
+            "entry_quarantine"
         )
         connection.execute(text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
     engine.dispose()

@@ -19,6 +19,7 @@ and persists every step, so the state shown is what NCMEC has:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from mediamatch.errors import (
     InvalidReport,
@@ -56,6 +57,26 @@ def match_summary(entries: Sequence[Entry], bank_names: dict[int, str]) -> str:
             f"{classification}{reference}"
         )
     return "\n".join(lines)
+
+
+def report_event(record: ReportRecord) -> dict[str, Any]:
+    """The ``report.state_changed`` webhook payload: ids, state, failure and times; no details."""
+    moment = {
+        "created_at": record.created_at,
+        "opened_at": record.opened_at,
+        "closed_at": record.closed_at,
+        "expires_at": record.expires_at,
+    }
+    return {
+        "report_id": record.id,
+        "state": record.state.value,
+        "environment": record.environment,
+        "ncmec_report_id": record.ncmec_report_id,
+        "failure": record.failure,
+        "tracking_ids": list(record.tracking_ids),
+        "files": len(record.files),
+        **{name: value.isoformat() if value else None for name, value in moment.items()},
+    }
 
 
 class ReportDesk:

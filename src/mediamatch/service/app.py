@@ -13,7 +13,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediamatch import __version__
 from mediamatch.service import errors
-from mediamatch.service.routers import curation, matching, photodna, reports, status, testimages
+from mediamatch.service.routers import (
+    curation,
+    feedback,
+    matching,
+    photodna,
+    reports,
+    status,
+    testimages,
+    usage,
+)
 from mediamatch.service.settings import Settings
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Store
@@ -74,6 +83,7 @@ class TrackAndAudit:
                 endpoint=f"{scope['method']} {path}",
                 items=state.get("items", 0),
                 matched_entry_ids=tuple(matched),
+                matched_items=tuple(state.get("matched_items", ())),
                 outcome=str(status),
                 latency_ms=seconds * 1000,
             )
@@ -99,6 +109,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(matching.router)
     app.include_router(testimages.router)
     app.include_router(curation.router)
+    app.include_router(feedback.router)
+    app.include_router(usage.router)
     app.include_router(photodna.router)
     app.include_router(reports.router)
     return app

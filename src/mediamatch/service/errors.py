@@ -11,10 +11,12 @@ from mediamatch.errors import (
     BankExists,
     BankNotFound,
     CorruptMedia,
+    FeedbackRejected,
     ImageTooLarge,
     ImportFailed,
     InvalidBank,
     InvalidHash,
+    InvalidPeriod,
     InvalidReport,
     LowQuality,
     MediamatchError,
@@ -26,6 +28,7 @@ from mediamatch.errors import (
     ReportNotFound,
     UnknownAlgorithm,
     UnsupportedMedia,
+    WebhookError,
 )
 from mediamatch.service.fetch import FetchFailed
 from mediamatch.service.inputs import BadRequest
@@ -40,6 +43,7 @@ STATUS: list[tuple[type[MediamatchError], int]] = [
     (AuthenticationFailed, 401),
     (PermissionDenied, 403),
     (BankNotFound, 404),
+    (FeedbackRejected, 404),
     (BankExists, 409),
     (ImageTooLarge, 413),
     (RateLimited, 429),
@@ -49,6 +53,8 @@ STATUS: list[tuple[type[MediamatchError], int]] = [
     (UnknownAlgorithm, 422),
     (LowQuality, 422),
     (InvalidBank, 422),
+    (InvalidPeriod, 422),
+    (WebhookError, 422),
     (ImportFailed, 422),
     (AccountError, 422),
     (BadRequest, 400),

@@ -42,6 +42,15 @@ class Settings:
     """Comma-separated hosts or networks that URL inputs may reach although they are not public."""
     fetch_timeout_seconds: float = 10.0
     fetch_max_redirects: int = 3
+    webhook_allowed_hosts: str = ""
+    """Comma-separated hosts or networks webhook URLs may reach although they are not public."""
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_retry_seconds: float = 30.0
+    """Wait after the first failed attempt; it doubles after each further one (at most an hour)."""
+    webhook_poll_seconds: float = 1.0
+    quarantine_disputes: int = 2
+    """Distinct organisations whose disputes quarantine an entry."""
     key_cache_seconds: float = 2.0
     """How long a verified key is reused: a revocation takes effect within this time."""
     default_rate_per_minute: int = 600
@@ -68,6 +77,10 @@ class Settings:
         """This settings object, or InsecureSettings naming what to fix."""
         if self.environment not in ("development", "production"):
             raise InsecureSettings(f"environment must be development or production, not {self.environment!r}")
+        if self.webhook_max_attempts < 1 or self.quarantine_disputes < 1:
+            raise InsecureSettings("webhook_max_attempts and quarantine_disputes must be at least 1")
+        if self.webhook_retry_seconds < 0 or self.webhook_poll_seconds <= 0:
+            raise InsecureSettings("webhook_retry_seconds must be >= 0 and webhook_poll_seconds > 0")
         if self.environment == "development":
             return self
         pepper = self.key_pepper.strip()

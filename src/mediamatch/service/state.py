@@ -13,15 +13,17 @@ from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.testbank import ensure_test_bank
 from mediamatch.errors import ReportingNotConfigured
-from mediamatch.reporting.lifecycle import ReportDesk
+from mediamatch.reporting.lifecycle import ReportDesk, report_event
 from mediamatch.reporting.ncmec import NcmecClient
 from mediamatch.service.audit import AuditWriter
 from mediamatch.service.keycache import KeyCache
 from mediamatch.service.limits import Limiter
 from mediamatch.service.metrics import Metrics
 from mediamatch.service.settings import Settings
+from mediamatch.service.webhooks import webhook_dispatcher
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
+from mediamatch.store.reports import ReportRecord
 
 
 class ServiceState:
@@ -35,12 +37,16 @@ class ServiceState:
         ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None
         self.metrics = Metrics()
+        self.webhooks = webhook_dispatcher(settings, self.store)
         self.audit = AuditWriter(self.accounts)
         self.keys = KeyCache(self.accounts, settings.key_cache_seconds)
-        self.reports = ReportDesk(self.store, self.ncmec_client)
+        self.reports = ReportDesk(self.store, self.ncmec_client, on_change=self._report_changed)
         self._built_revision: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def _report_changed(self, record: ReportRecord) -> None:
+        self.webhooks.emit(record.organisation_id, "report.state_changed", report_event(record))
 
     def ncmec_client(self, environment: str) -> NcmecClient:
         """NCMEC's test environment for test keys, production for live keys (as configured)."""
@@ -83,10 +89,11 @@ class ServiceState:
             self._stop.wait(self.settings.index_refresh_seconds)
 
     def start(self) -> None:
-        """Start the index and audit threads (once; later calls do nothing)."""
+        """Start the index, audit and webhook threads (once; later calls do nothing)."""
         if self._thread is not None:
             return
         self.audit.start()
+        self.webhooks.start()
         self._thread = threading.Thread(target=self._loop, name="mediamatch-index", daemon=True)
         self._thread.start()
 
@@ -94,5 +101,6 @@ class ServiceState:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self.webhooks.stop()
         self.audit.stop()
         self.store.close()

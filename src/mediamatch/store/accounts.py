@@ -68,6 +68,8 @@ class AuditRecord:
     matched_entry_ids: tuple[int, ...]
     outcome: str
     latency_ms: float
+    matched_items: tuple[tuple[int, ...], ...] = ()
+    """Per matched item, the entry ids it matched (usage reports count images from this)."""
 
 
 class AccountStore:
@@ -221,6 +223,7 @@ class AccountStore:
             "items": record.items,
             "matches": len(record.matched_entry_ids),
             "matched_entry_ids": list(record.matched_entry_ids),
+            "matched_items": [list(ids) for ids in record.matched_items],
             "outcome": record.outcome,
             "latency_ms": record.latency_ms,
         }

@@ -73,6 +73,75 @@ class StoreStateRow(Base):
     revision: Mapped[int] = mapped_column(BigInteger)
 
 
+class WebhookEndpointRow(Base):
+    """Where an organisation's events go; ``secret`` signs them (kept: signing needs it)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(128))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one endpoint: ``pending`` until delivered or out of attempts (``failed``)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebhookAttemptRow(Base):
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration_ms: Mapped[float] = mapped_column(Float)
+
+
+class EntryFeedbackRow(Base):
+    """An organisation's latest verdict on an entry it matched (one per organisation and entry)."""
+
+    __tablename__ = "entry_feedback"
+    __table_args__ = (UniqueConstraint("organisation_id", "entry_id", name="uq_entry_feedback_org_entry"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(BigId)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    tracking_id: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EntryQuarantineRow(Base):
+    """An entry withheld from matching until a curator reinstates or suppresses it."""
+
+    __tablename__ = "entry_quarantine"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disputes: Mapped[int] = mapped_column(Integer)
+
+
 class OrganisationRow(Base):
     __tablename__ = "organisations"
 
@@ -112,6 +181,7 @@ class AuditRow(Base):
     items: Mapped[int] = mapped_column(Integer)
     matches: Mapped[int] = mapped_column(Integer)
     matched_entry_ids: Mapped[list[int]] = mapped_column(JSON)
+    matched_items: Mapped[list[list[int]] | None] = mapped_column(JSON, nullable=True)
     outcome: Mapped[str] = mapped_column(String(64))
     latency_ms: Mapped[float] = mapped_column(Float)
 

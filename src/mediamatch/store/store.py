@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import BankExists, BankNotFound, InvalidBank
-from mediamatch.store.models import BankRow, EntryRow, StoreStateRow
+from mediamatch.store.models import BankRow, EntryQuarantineRow, EntryRow, StoreStateRow
 from mediamatch.store.records import (
     Bank,
     Classification,
@@ -291,7 +291,8 @@ class Store:
             last_id = rows[-1].id
 
     def active_hashes(self, bank_ids: Iterable[int], now: datetime) -> Iterator[tuple[int, str, bytes]]:
-        """``(id, algorithm, hash)`` of the banks' entries not disabled at ``now``, in no set order.
+        """``(id, algorithm, hash)`` of the banks' entries not disabled at ``now`` and not
+        quarantined, in no set order.
 
         The lean path for building indexes: one streamed query (a server-side cursor on
         PostgreSQL), no entry objects.
@@ -304,9 +305,12 @@ class Store:
             EntryRow.bank_id.in_(chosen), active
         )
         with self.engine.connect() as connection:
+            # Few entries are ever quarantined: skipping them here keeps the big query plain.
+            held = set(connection.execute(select(EntryQuarantineRow.entry_id)).scalars())
             streamed = connection.execution_options(stream_results=True, yield_per=5 * BATCH)
             for entry_id, algorithm, raw in streamed.execute(query):
-                yield entry_id, algorithm, bytes(raw)
+                if entry_id not in held:
+                    yield entry_id, algorithm, bytes(raw)
 
     def get_entries(self, ids: Iterable[int]) -> list[Entry]:
         wanted = sorted(set(ids))

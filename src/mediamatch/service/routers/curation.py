@@ -70,7 +70,7 @@ def _bank_dict(bank: Bank, count: int | None = None) -> dict[str, Any]:
     return out
 
 
-def _entry_dict(state: ServiceState, entry: Entry) -> dict[str, Any]:
+def entry_dict(state: ServiceState, entry: Entry) -> dict[str, Any]:
     algorithm = state.registry.get(entry.algorithm)
     return {
         "id": entry.id,
@@ -85,15 +85,15 @@ def _entry_dict(state: ServiceState, entry: Entry) -> dict[str, Any]:
     }
 
 
-def _readable(state: ServiceState, key: ApiKey, name: str) -> Bank:
+def readable_bank(state: ServiceState, key: ApiKey, name: str) -> Bank:
     bank = state.store.bank(name)
     if not visible(bank, key) and "admin" not in key.scopes:
         raise BankNotFound(f"no bank named {name}")
     return bank
 
 
-def _writable(state: ServiceState, key: ApiKey, name: str) -> Bank:
-    bank = _readable(state, key, name)
+def writable_bank(state: ServiceState, key: ApiKey, name: str) -> Bank:
+    bank = readable_bank(state, key, name)
     if "admin" not in key.scopes and bank.organisation_id != key.organisation_id:
         raise PermissionDenied(f"bank {name} is shared; changing it needs the admin scope")
     return bank
@@ -123,7 +123,7 @@ async def create_bank(request: Request, key: Curator, body: BankCreate) -> dict[
 @router.get("/{name}")
 async def show_bank(request: Request, key: Curator, name: str) -> dict[str, Any]:
     state = _state(request)
-    bank = _readable(state, key, name)
+    bank = readable_bank(state, key, name)
     return {
         **_bank_dict(bank, state.store.count_entries(name)),
         "algorithms": state.store.count_by_algorithm(name),
@@ -139,19 +139,19 @@ async def list_entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     state = _state(request)
-    _readable(state, key, name)
+    readable_bank(state, key, name)
     page: list[Entry] = []
     for entry in state.store.entries(name, after=after):
         page.append(entry)
         if len(page) == limit:
             break
-    return {"entries": [_entry_dict(state, e) for e in page], "next_after": page[-1].id if page else None}
+    return {"entries": [entry_dict(state, e) for e in page], "next_after": page[-1].id if page else None}
 
 
 @router.post("/{name}/entries", status_code=201)
 async def add_entries(request: Request, key: Curator, name: str, body: EntriesCreate) -> dict[str, Any]:
     state = _state(request)
-    _writable(state, key, name)
+    writable_bank(state, key, name)
     entries = [
         NewEntry(
             e.algorithm,
@@ -171,7 +171,7 @@ async def add_entries(request: Request, key: Curator, name: str, body: EntriesCr
 @router.delete("/{name}/entries/{entry_id}")
 async def delete_entry(request: Request, key: Curator, name: str, entry_id: int) -> dict[str, Any]:
     state = _state(request)
-    bank = _writable(state, key, name)
+    bank = writable_bank(state, key, name)
     found = [e for e in state.store.get_entries([entry_id]) if e.bank_id == bank.id]
     if not found:
         raise BankNotFound(f"bank {name} has no entry {entry_id}")
@@ -187,7 +187,7 @@ async def import_list(
 ) -> dict[str, Any]:
     """Import a hash list sent as the body; all of it or nothing (422 naming the bad lines)."""
     state = _state(request)
-    _writable(state, key, name)
+    writable_bank(state, key, name)
     body = await read_body(request, state.settings.max_request_bytes)
     report = await run_in_threadpool(
         import_stream, state.store, state.registry, name, io.BytesIO(body), list_format
@@ -205,21 +205,21 @@ async def import_list(
 @router.post("/{name}/disable")
 async def disable_bank(request: Request, key: Curator, name: str) -> dict[str, Any]:
     state = _state(request)
-    _writable(state, key, name)
+    writable_bank(state, key, name)
     return _bank_dict(state.store.update_bank(name, enabled=False))
 
 
 @router.post("/{name}/enable")
 async def enable_bank(request: Request, key: Curator, name: str) -> dict[str, Any]:
     state = _state(request)
-    _writable(state, key, name)
+    writable_bank(state, key, name)
     return _bank_dict(state.store.update_bank(name, enabled=True))
 
 
 @router.delete("/{name}")
 async def delete_bank(request: Request, key: Curator, name: str) -> dict[str, Any]:
     state = _state(request)
-    _writable(state, key, name)
+    writable_bank(state, key, name)
     count = state.store.count_entries(name)
     state.store.delete_bank(name)
     return {"deleted": name, "entries": count}

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mediamatch.service.auth import require
 from mediamatch.service.errors import IndexLoading
+from mediamatch.service.events import after_match
 from mediamatch.service.inputs import Item, is_batch, request_items
 from mediamatch.service.state import ServiceState
 from mediamatch.service.work import hash_items, match_items
@@ -75,6 +76,7 @@ async def match_endpoint(request: Request, key: Annotated[ApiKey, Depends(requir
     else:
         results, matched = await run_in_threadpool(match_items, state, matcher, key, items)
     request.state.matched_entry_ids = tuple(matched)
+    await after_match(request, state, key, results)
     return _reply(request, results)
 
 

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from mediamatch.service.auth import require
+from mediamatch.service.events import after_match
 from mediamatch.service.inputs import Item, read_body
 from mediamatch.service.state import ServiceState
 from mediamatch.service.work import match_items
@@ -100,6 +101,7 @@ async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"
     state.limiter.take_items(key, 1)
     results, matched = await run_in_threadpool(match_items, state, state.matcher, key, [item])
     request.state.matched_entry_ids = tuple(matched)
+    await after_match(request, state, key, results)
     (result,) = results
     if "error" in result:
         return _answer(CODE_OF_KIND.get(result["error"]["kind"], 3004), tracking_id, content_id)

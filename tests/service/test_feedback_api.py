@@ -1,0 +1,82 @@
+"""Feedback through the app: own matches only; two organisations' disputes quarantine an entry, the
+service stops matching it, and a curator reinstates it or moves it to a suppression bank."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from mediamatch.samples import encode, synthetic_photo
+from tests.service.conftest import Service
+
+HIT = encode(synthetic_photo(1), "PNG")
+
+
+def _match(service: Service, key: str) -> dict[str, Any]:
+    headers = {**service.headers(key), "Content-Type": "image/png"}
+    answer: dict[str, Any] = service.client.post("/v1/match", content=HIT, headers=headers).json()
+    return answer
+
+
+def _feedback(service: Service, key: str, tracking_id: str, entry_id: int, verdict: str) -> Any:
+    body = {"entry_id": entry_id, "verdict": verdict, "note": "looks benign"}
+    return service.client.post(f"/v1/matches/{tracking_id}/feedback", json=body, headers=service.headers(key))
+
+
+def _matches_soon(service: Service, expected: int) -> None:
+    deadline = time.monotonic() + 20
+    while len(_match(service, "matcher")["results"][0]["matches"]) != expected:
+        assert time.monotonic() < deadline, "the service never picked up the change"
+        time.sleep(0.05)
+
+
+def test_disputes_quarantine_an_entry_until_an_admin_reinstates_it(service: Service) -> None:
+    ours, theirs = _match(service, "matcher"), _match(service, "rival")
+    entry_id = ours["results"][0]["matches"][0]["entry_id"]
+    first = _feedback(service, "matcher", ours["tracking_id"], entry_id, "dispute")
+    assert first.status_code == 200
+    assert first.json() == {"entry_id": entry_id, "verdict": "dispute", "disputes": 1, "quarantined": False}
+    second = _feedback(service, "rival", theirs["tracking_id"], entry_id, "dispute")
+    assert second.json()["quarantined"] is True
+    _matches_soon(service, 0)
+    admin, curator = service.headers("admin"), service.headers("curator")
+    listed = service.client.get("/v1/banks/SHARED/quarantine", headers=curator).json()["entries"]
+    assert [(e["id"], e["disputes"]) for e in listed] == [(entry_id, 2)]
+    reinstate = {"action": "reinstate"}
+    url = f"/v1/banks/SHARED/entries/{entry_id}/curate"
+    assert service.client.post(url, json=reinstate, headers=curator).status_code == 403  # a shared bank
+    assert service.client.post(url, json=reinstate, headers=admin).status_code == 200
+    _matches_soon(service, 1)
+    assert service.client.post(url, json=reinstate, headers=admin).status_code == 422  # not quarantined
+
+
+def test_a_curator_moves_a_disputed_entry_to_a_suppression_bank(service: Service) -> None:
+    answer = _match(service, "matcher")
+    entry_id = answer["results"][0]["matches"][0]["entry_id"]
+    admin = service.headers("admin")
+    service.client.post("/v1/banks", json={"name": "FALSE_POSITIVES", "suppression": True}, headers=admin)
+    service.client.post("/v1/banks", json={"name": "PLAIN"}, headers=admin)
+    url = f"/v1/banks/SHARED/entries/{entry_id}/curate"
+    assert service.client.post(url, json={"action": "suppress"}, headers=admin).status_code == 422
+    refused = service.client.post(url, json={"action": "suppress", "bank": "PLAIN"}, headers=admin)
+    assert refused.status_code == 422
+    assert "not a suppression bank" in refused.json()["error"]["message"]
+    moved = service.client.post(url, json={"action": "suppress", "bank": "FALSE_POSITIVES"}, headers=admin)
+    assert moved.status_code == 200
+    assert moved.json()["new_entry_id"] != entry_id
+    _matches_soon(service, 0)
+    assert service.client.post(url, json={"action": "reinstate"}, headers=admin).status_code == 404
+
+
+def test_feedback_is_refused_on_other_organisations_requests_and_unmatched_entries(service: Service) -> None:
+    ours, theirs = _match(service, "matcher"), _match(service, "rival")
+    entry_id = ours["results"][0]["matches"][0]["entry_id"]
+    assert _feedback(service, "matcher", theirs["tracking_id"], entry_id, "dispute").status_code == 404
+    assert _feedback(service, "matcher", ours["tracking_id"], entry_id + 1, "dispute").status_code == 404
+    assert _feedback(service, "matcher", ours["tracking_id"], entry_id, "wrong").status_code == 422
+    assert _feedback(service, "hasher", ours["tracking_id"], entry_id, "dispute").status_code == 403
+    test_answer = _match(service, "test")
+    test_entry = test_answer["results"][0]["matches"]
+    assert _feedback(service, "test", test_answer["tracking_id"], entry_id, "dispute").status_code == 403
+    assert test_entry == []  # the SHARED photo is not in the Test bank
+    assert _feedback(service, "matcher", ours["tracking_id"], entry_id, "confirm").json()["disputes"] == 0

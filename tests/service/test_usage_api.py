@@ -1,0 +1,80 @@
+"""Usage through the app: counts of real requests; admin sees all organisations, report keys their own."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+from typer.testing import CliRunner
+
+from mediamatch import cli
+from mediamatch.samples import encode, synthetic_photo
+from mediamatch.service.settings import Settings
+from mediamatch.store.accounts import AccountStore, Environment
+from tests.service.conftest import Service
+
+HIT = encode(synthetic_photo(1), "PNG")
+MISS = encode(synthetic_photo(2), "PNG")
+
+
+def _items(*images: bytes) -> dict[str, object]:
+    return {"items": [{"image": base64.b64encode(i).decode()} for i in images]}
+
+
+def test_usage_counts_images_checked_and_matched(service: Service) -> None:
+    client = service.client
+    assert (
+        client.post("/v1/match", json=_items(HIT, MISS, HIT), headers=service.headers("matcher")).status_code
+        == 200
+    )
+    assert client.post("/v1/match", json=_items(MISS), headers=service.headers("matcher")).status_code == 200
+    assert client.post("/v1/match", json=_items(HIT), headers=service.headers("rival")).status_code == 200
+    assert client.post("/v1/hash", json=_items(HIT), headers=service.headers("hasher")).status_code == 200
+    today = datetime.now(UTC).date().isoformat()
+    answer = client.get(f"/v1/usage?from={today}&to={today}", headers=service.headers("admin"))
+    assert answer.status_code == 200
+    rows = [
+        (r["organisation"], r["bank"], r["images_checked"], r["images_matched"])
+        for r in answer.json()["rows"]
+    ]
+    assert rows == [
+        ("acme", None, 4, 2),
+        ("acme", "SHARED", None, 2),
+        ("rival", None, 1, 1),
+        ("rival", "SHARED", None, 1),
+    ]
+    accounts = AccountStore(service.store, Settings().key_pepper.encode())
+    report_key = accounts.create_key("rival", "usage", ["report"], Environment.LIVE)[1]
+    own = client.get(f"/v1/usage?from={today}&to={today}", headers={"Authorization": f"Bearer {report_key}"})
+    assert own.json()["scope"] == "rival"
+    assert [r["organisation"] for r in own.json()["rows"]] == ["rival", "rival"]
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    assert (
+        client.get(f"/v1/usage?from={yesterday}&to={yesterday}", headers=service.headers("admin")).json()[
+            "rows"
+        ]
+        == []
+    )
+    result = CliRunner().invoke(
+        cli.app, ["--db", service.store.url, "usage", "--from", today, "--to", today, "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"] == answer.json()["rows"]
+
+
+def test_usage_refuses_bad_dates_and_keys_without_the_report_scope(service: Service) -> None:
+    admin = service.headers("admin")
+    bad = service.client.get("/v1/usage?from=2026-02-30&to=2026-03-01", headers=admin)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["kind"] == "InvalidPeriod"
+    assert "from must be a date" in bad.json()["error"]["message"]
+    backwards = service.client.get("/v1/usage?from=2026-03-02&to=2026-03-01", headers=admin)
+    assert backwards.status_code == 422
+    assert service.client.get("/v1/usage?from=2026-03-01", headers=admin).status_code == 422
+    assert (
+        service.client.get(
+            "/v1/usage?from=2026-03-01&to=2026-03-01", headers=service.headers("matcher")
+        ).status_code
+        == 403
+    )
