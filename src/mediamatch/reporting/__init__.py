@@ -1,1 +1,2 @@
-"""Acting on matches: CyberTipline reports to NCMEC and their lifecycle."""
+"""Acting on matches: CyberTipline reports to NCMEC and their lifecycle, signed webhooks,
+feedback on matches, and usage reports."""
