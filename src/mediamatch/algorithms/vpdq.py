@@ -21,6 +21,7 @@ pair matches when both shares reach 80 %. Banks may set the two shares separatel
 from __future__ import annotations
 
 import math
+import re
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ PDQ_BYTES = 32
 MAX_FRAMES = 5_000_000
 MIN_PARTS = 2
 """Frames match on parts when at least this many halves or quadrants match (each with the same part)."""
+_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
 _REGION_NAMES = {region: region.name.lower() for region in Region if region is not Region.FULL}
 _REGIONS_BY_NAME = {name: region for region, name in _REGION_NAMES.items()}
 
@@ -142,6 +144,8 @@ def _frame_from_fields(fields: list[str]) -> VpdqFrame:
         if fields[4].strip() not in _REGIONS_BY_NAME:
             raise InvalidHash(f"unknown vpdq frame region {fields[4].strip()[:20]!r}")
     try:
+        if not _DECIMAL.fullmatch(time_text):
+            raise ValueError(time_text)
         number, quality, seconds = int(number_text), int(quality_text), float(time_text)
         pdq = bytes.fromhex(hash_text)
     except ValueError:

@@ -72,7 +72,7 @@ def content_box(pixels: RGBPixels) -> tuple[int, int, int, int]:
     bottom = rows - _bar_depth(grey[::-1])
     left = _bar_depth(grey.T)
     right = cols - _bar_depth(grey.T[::-1])
-    if bottom - top < rows // 5 or right - left < cols // 5:
+    if bottom - top < rows // 4 or right - left < cols // 4:
         return 0, rows, 0, cols  # a flat frame: nothing to crop
     return top, bottom, left, right
 

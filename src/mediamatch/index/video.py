@@ -4,9 +4,9 @@ Each bank video (a ``vpdq`` value) contributes the hashes of its usable frames (
 frame and regions) to one ``HammingMultiIndex`` over PDQ hashes; a row id points back
 to the video, the frame's position and the region. A query looks up each of its hashes
 once and collects, per video, the matched frame pairs by the rules of
-``vpdq.matched_pairs``. ``compare_all`` gives
-exactly ``VpdqAlgorithm.compare`` for every video with at least one matched frame, and
-``search`` the ``(id, distance)`` set that brute force over ``distance`` gives.
+``vpdq.matched_pairs``. ``compare_all`` gives exactly ``VpdqAlgorithm.compare`` (query
+first) for every video with at least one matched pair, and ``search`` the ``(id,
+distance)`` set that brute force over ``VpdqAlgorithm.distance`` gives.
 """
 
 from __future__ import annotations
@@ -107,15 +107,17 @@ class VideoFrameIndex(HashIndex):
         }
 
     def search(self, query: HashValue, threshold: int) -> list[IndexMatch]:
-        found = [
-            IndexMatch(entry_id, comparison.distance)
-            for entry_id, comparison in self.compare_all(query).items()
-            if comparison.distance <= threshold
-        ]
+        """Videos within ``threshold`` of the algorithm's (symmetric) distance, sorted by (distance, id)."""
+        positions = self.video_algorithm.positions(query)
+        found = {}
+        for video, pairs in self.matched_pairs(positions, self.video_algorithm.frame_threshold).items():
+            forward = comparison_from_pairs(positions, self._videos[video], pairs)
+            backward = comparison_from_pairs(self._videos[video], positions, {(b, q) for q, b in pairs})
+            found[video] = max(forward.distance, backward.distance)
         if threshold >= 100:
-            seen = {m.id for m in found}
-            found += [IndexMatch(entry_id, 100) for entry_id in self._videos if entry_id not in seen]
-        return sorted(found, key=lambda m: (m.distance, m.id))
+            found.update({video: 100 for video in self._videos if video not in found})
+        matches = [IndexMatch(video, distance) for video, distance in found.items() if distance <= threshold]
+        return sorted(matches, key=lambda m: (m.distance, m.id))
 
     def __len__(self) -> int:
         return len(self._videos)

@@ -16,9 +16,9 @@ Guarantees to callers of ``open_video``:
   from the frame's presentation time, so variable frame rates are sampled correctly;
 * with ``sample_interval`` set, a frame is kept when its timestamp reaches the next
   multiple of the interval (1.0: one frame per second); ``None`` keeps every frame;
-* pixels are converted to RGB24 with FFmpeg's area filter (as vPDQ converts them),
-  optionally scaled to ``scale_to``, and turned upright when the stream carries a
-  rotation (display matrix) unless ``apply_rotation`` is off.
+* pixels are converted to RGB24 by FFmpeg's scaler (as vPDQ converts them), optionally
+  scaled to ``scale_to``, and turned upright when the stream carries a rotation
+  (display matrix) unless ``apply_rotation`` is off.
 
 Input is read from memory or from a path; nothing is written to disk.
 """
@@ -61,7 +61,8 @@ class VideoOptions:
 
     ``sample_interval``: seconds between sampled frames (1.0 by default); ``None`` keeps
     every frame. ``scale_to``: ``(width, height)`` every frame is scaled to before it is
-    returned (vPDQ's "downsample" option); ``None`` keeps the coded size.
+    returned (vPDQ's "downsample" option); ``None`` keeps the coded size. ``scale_filter``
+    names FFmpeg's scaler; Lanczos reproduces the reference vPDQ hashes of scaled frames.
     """
 
     sample_interval: float | None = 1.0
@@ -71,6 +72,7 @@ class VideoOptions:
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS
     apply_rotation: bool = True
     scale_to: tuple[int, int] | None = None
+    scale_filter: str = "LANCZOS"
 
     def __post_init__(self) -> None:
         if self.sample_interval is not None and not self.sample_interval > 0:
@@ -264,7 +266,9 @@ class VideoReader:
 
     def _pixels(self, frame: av.VideoFrame) -> RGBPixels:
         width, height = self.options.scale_to or (frame.width, frame.height)
-        rgb = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
+        rgb = frame.reformat(
+            width=width, height=height, format="rgb24", interpolation=self.options.scale_filter
+        )
         pixels = rgb.to_ndarray()
         # The display matrix turns the coded picture counter-clockwise by ``rotation`` degrees.
         turns = round(frame.rotation / 90) % 4 if self.options.apply_rotation else 0
