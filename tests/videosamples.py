@@ -39,6 +39,7 @@ def encode_video(
         stream = output.add_stream(codec, rate=fps)
         stream.height, stream.width = frames[0].shape[0], frames[0].shape[1]
         stream.pix_fmt = "yuv420p"
+        stream.bit_rate = 4_000_000
         if times_ms is not None:
             stream.codec_context.time_base = Fraction(1, 1000)
         if rotation is not None:

@@ -25,8 +25,8 @@ from mediamatch.algorithms import (
     ImageHashAlgorithm,
     VideoHashAlgorithm,
 )
-from mediamatch.media.video import VideoFrame
 from mediamatch.errors import CapabilityNotSupported, InvalidHash
+from mediamatch.media.video import VideoFrame
 from mediamatch.samples import SMALL_EDITS, flat_image, synthetic_photo
 
 PHOTO_SEEDS = tuple(range(6))
