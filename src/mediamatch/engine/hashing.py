@@ -93,6 +93,12 @@ def regular_file_size(path: Path) -> int:
     return status.st_size
 
 
+class _Plan(enum.Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+    DIGESTS = "digests"
+
+
 class FileHasher:
     """Read each file once, decode each image once, and hash with every configured algorithm.
 
@@ -101,7 +107,9 @@ class FileHasher:
     its first bytes) gets the video algorithms instead of the image ones, decoded straight
     from the file (or from memory for ``hash_data``) within ``video_options``; it is an
     error only when no video algorithm was asked for (and an image, when only video
-    algorithms were). Reusable and stateless between files.
+    algorithms were), unless ``skip_other_media``: then such a file gets its digests only
+    (a matcher whose banks hold no video hashes has nothing to match a video with).
+    Reusable and stateless between files.
     """
 
     def __init__(
@@ -111,6 +119,7 @@ class FileHasher:
         mode: HashMode = HashMode.EXACT,
         decode_options: DecodeOptions | None = None,
         video_options: VideoOptions | None = None,
+        skip_other_media: bool = False,
     ) -> None:
         if not algorithms:
             raise UnknownAlgorithm("at least one algorithm is required")
@@ -127,6 +136,7 @@ class FileHasher:
             options = dataclasses.replace(options, reduce_to=FAST_MODE_SHORT_SIDE)
         self.decode_options = options
         self.video_options = video_options or VideoOptions()
+        self.skip_other_media = skip_other_media
 
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
         return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
@@ -146,6 +156,20 @@ class FileHasher:
                         digest.update(chunk)
         return {a.name: a.result_of(digest) for a, digest in digests}
 
+    def _plan(self, head: MediaType | None) -> _Plan:
+        """What to do with a file of this sniffed type (see the class docstring)."""
+        video = head is not None and head.is_video
+        image = head is not None and not video
+        if video and self.video_algorithms:
+            return _Plan.VIDEO
+        if image and self.image_algorithms:
+            return _Plan.IMAGE
+        if self.skip_other_media and (video or image):
+            return _Plan.DIGESTS
+        if self.image_algorithms:
+            return _Plan.IMAGE  # the image decoder explains what is wrong with the file
+        return _Plan.VIDEO if self.video_algorithms else _Plan.DIGESTS
+
     def hash_file(self, path: str | os.PathLike[str]) -> FileHashes:
         """Hash one file; domain and I/O errors become an error record (with any digests made).
 
@@ -157,13 +181,15 @@ class FileHasher:
         results: dict[str, HashResult] = {}
         try:
             size = regular_file_size(path)
-            if self.video_algorithms and (not self.image_algorithms or self._is_video(path)):
+            with path.open("rb") as handle:
+                plan = self._plan(sniff(handle.read(SNIFF_BYTES)))
+            if plan is _Plan.VIDEO:
                 return self._hash_video(str(path), path, self._streamed_digests(path))
-            data = self._read_if_decodable(path, size)
+            data = self._read_if_decodable(path, size) if plan is _Plan.IMAGE else None
             if data is not None:
                 return self.hash_data(str(path), data)
             results = self._streamed_digests(path)
-            if self.image_algorithms:
+            if plan is _Plan.IMAGE:
                 raise ImageTooLarge(f"{size} bytes exceeds the limit of {self.decode_options.max_bytes}")
         except (MediamatchError, OSError) as error:
             failed = ItemError.from_exception(error)
@@ -173,10 +199,10 @@ class FileHasher:
     def hash_data(self, name: str, data: bytes) -> FileHashes:
         """Hash bytes held in memory (an upload); the same record as ``hash_file`` gives."""
         results: dict[str, HashResult] = {a.name: a.hash_bytes(data) for a in self.file_algorithms}
-        head = sniff(data[:SNIFF_BYTES])
-        if self.video_algorithms and (not self.image_algorithms or (head is not None and head.is_video)):
+        plan = self._plan(sniff(data[:SNIFF_BYTES]))
+        if plan is _Plan.VIDEO:
             return self._hash_video(name, data, results)
-        if not self.image_algorithms:
+        if plan is _Plan.DIGESTS:
             return FileHashes(name, self._in_request_order(results))
         try:
             image = decode_image(data, self.decode_options)
@@ -184,12 +210,6 @@ class FileHasher:
             return FileHashes(name, self._in_request_order(results), error=ItemError.from_exception(error))
         results.update(self.hash_decoded(image))
         return FileHashes(name, self._in_request_order(results), image.media_type, image.source_size)
-
-    @staticmethod
-    def _is_video(path: Path) -> bool:
-        with path.open("rb") as handle:
-            found = sniff(handle.read(SNIFF_BYTES))
-        return found is not None and found.is_video
 
     def _hash_video(self, name: str, source: bytes | Path, results: dict[str, HashResult]) -> FileHashes:
         """Video hashes beside the digests already made; a decoding failure becomes the error."""

@@ -137,7 +137,11 @@ class Matcher:
             if cache_dir is not None and snapshots is not None:
                 self._save_cached(cache_dir, snapshots)
         algorithms = [registry.get(name) for name in sorted(self.indexes)]
-        self.hasher = FileHasher(algorithms, mode=mode, video_options=video_options) if algorithms else None
+        self.hasher = (
+            FileHasher(algorithms, mode=mode, video_options=video_options, skip_other_media=True)
+            if algorithms
+            else None
+        )
 
     def _choose_banks(self, names: Sequence[str]) -> dict[int, Bank]:
         chosen = [self.store.bank(name) for name in names] if names else self.store.banks()
