@@ -12,8 +12,9 @@ Guarantees to callers of ``open_video``:
   a packet that fails to decode in the middle is skipped and counted in
   ``VideoReader.corrupt_packets``;
 * frames come out in decoding order with ``number`` counting every decoded frame from 0
-  (vPDQ's frame numbers) and ``timestamp`` in seconds from the stream's start, taken
-  from the frame's presentation time, so variable frame rates are sampled correctly;
+  (vPDQ's frame numbers; see ``skip_unreferenced`` for sampling) and ``timestamp`` in
+  seconds from the stream's start, taken from the frame's presentation time, so
+  variable frame rates are sampled correctly;
 * with ``sample_interval`` set, a frame is kept when its timestamp reaches the next
   multiple of the interval (1.0: one frame per second); ``None`` keeps every frame;
 * pixels are converted to RGB24 by FFmpeg's scaler (as vPDQ converts them), optionally
@@ -63,6 +64,9 @@ class VideoOptions:
     every frame. ``scale_to``: ``(width, height)`` every frame is scaled to before it is
     returned (vPDQ's "downsample" option); ``None`` keeps the coded size. ``scale_filter``
     names FFmpeg's scaler; Lanczos reproduces the reference vPDQ hashes of scaled frames.
+    ``threads``: decoder threads (0: FFmpeg decides). ``skip_unreferenced``: when sampling,
+    let the decoder drop frames no other frame refers to (a sampled frame may then come
+    a frame or two after its due time; numbers are then ``round(timestamp * frame_rate)``).
     """
 
     sample_interval: float | None = 1.0
@@ -73,6 +77,8 @@ class VideoOptions:
     apply_rotation: bool = True
     scale_to: tuple[int, int] | None = None
     scale_filter: str = "LANCZOS"
+    threads: int = 0
+    skip_unreferenced: bool = True
 
     def __post_init__(self) -> None:
         if self.sample_interval is not None and not self.sample_interval > 0:
@@ -167,6 +173,11 @@ class VideoReader:
         ):
             raise CorruptMedia(f"{media_type.value} video stream has no frame size")
         stream.thread_type = "SLICE"
+        if self.options.threads:
+            stream.codec_context.thread_count = self.options.threads
+        self._skipping = self.options.sample_interval is not None and self.options.skip_unreferenced
+        if self._skipping:
+            stream.codec_context.skip_frame = "NONREF"
         stream.codec_context.options = {"err_detect": "explode"}
         return stream
 
@@ -260,6 +271,8 @@ class VideoReader:
                 if timestamp + 1e-6 < next_due:
                     continue
                 next_due = (math.floor(timestamp / interval + 1e-6) + 1) * interval
+                if self._skipping and self.info.frame_rate:
+                    number = round(timestamp * self.info.frame_rate)  # skipped frames were not counted
             yield VideoFrame(number, timestamp, self._pixels(frame))
         if self.decoded_frames == 0:
             raise CorruptMedia(f"no frame of the {self.info.codec} video stream could be decoded")
