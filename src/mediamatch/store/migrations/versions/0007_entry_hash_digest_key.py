@@ -22,7 +22,8 @@ def upgrade() -> None:
         return
     op.drop_constraint("uq_entries_bank_algorithm_hash", "entries", type_="unique")
     op.execute(
-        "CREATE UNIQUE INDEX uq_entries_bank_algorithm_hash_digest ON entries (bank_id, algorithm, sha256(hash))"
+        "CREATE UNIQUE INDEX uq_entries_bank_algorithm_hash_digest"
+        " ON entries (bank_id, algorithm, sha256(hash))"
     )
 
 
