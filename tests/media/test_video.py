@@ -12,7 +12,7 @@ import pytest
 from mediamatch.errors import CorruptMedia, ImageTooLarge, UnsupportedMedia, VideoTooLarge
 from mediamatch.media import decode_image
 from mediamatch.media.sniff import MediaType, sniff
-from mediamatch.media.video import VideoOptions, open_video, probe_video
+from mediamatch.media.video import VideoFrame, VideoOptions, open_video, probe_video
 from mediamatch.samples import encode, synthetic_photo
 from tests.videosamples import encode_video, moving_frames
 
@@ -173,3 +173,19 @@ def test_a_container_without_video_is_corrupt() -> None:
             output.mux(packet)
     with pytest.raises(CorruptMedia, match="no video stream"):
         open_video(buffer.getvalue())
+
+
+def test_a_refused_frame_is_replaced_by_a_later_one_of_its_interval() -> None:
+    frames = moving_frames(30)
+    for index in range(4):
+        frames[index] = np.zeros_like(frames[index])  # 0.0-0.3 s are black
+    for index in range(10, 20):
+        frames[index] = np.zeros_like(frames[index])  # 1.0-1.9 s are black
+    data = encode_video(frames, fps=10)
+
+    def textured(frame: VideoFrame) -> bool:
+        return float(frame.pixels.std()) > 10
+
+    with open_video(data) as reader:
+        sampled = [round(f.timestamp, 3) for f in reader.frames(keep=textured)]
+    assert sampled == [0.4, 1.8, 2.0]  # 1.0-1.8 tried every 0.2 s, the last try kept

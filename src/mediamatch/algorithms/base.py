@@ -185,6 +185,11 @@ class VideoHashAlgorithm(HashAlgorithm):
     def hash_frames(self, frames: Iterable[VideoFrame]) -> HashResult:
         """Hash the frames in the order given; raises CorruptMedia if there is none."""
 
+    def keeps_frame(self, frame: VideoFrame) -> bool:
+        """Whether sampling may settle on this frame; a refused one is replaced by a later
+        frame of the same sampling interval when there is one. Every frame by default."""
+        return True
+
 
 class FixedLengthHexAlgorithm(HashAlgorithm):
     """Values of a fixed byte length whose canonical text is lowercase hex."""

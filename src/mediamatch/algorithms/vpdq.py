@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 import struct
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -307,6 +308,7 @@ class VpdqAlgorithm(VideoHashAlgorithm):
         self.frame_min_quality = floor
         self.regions = regions
         self.pdq = PdqAlgorithm(min_quality=floor)
+        self._memo = threading.local()
 
     # -- values --------------------------------------------------------------------------
 
@@ -339,10 +341,24 @@ class VpdqAlgorithm(VideoHashAlgorithm):
 
     # -- hashing -------------------------------------------------------------------------
 
+    def keeps_frame(self, frame: VideoFrame) -> bool:
+        """Sampling prefers frames whose whole-frame PDQ quality reaches ``frame_min_quality``."""
+        return (self._whole_frame(frame.pixels).quality or 0) >= self.frame_min_quality
+
+    def _whole_frame(self, pixels: RGBPixels) -> HashResult:
+        """PDQ of the frame, remembered (per thread) for the frame ``keeps_frame`` just saw."""
+        memo = getattr(self._memo, "last", None)
+        if memo is not None and memo[0] is pixels:
+            return memo[1]  # type: ignore[no-any-return]
+        result = self.pdq.hash_pixels(pixels)
+        self._memo.last = (pixels, result)
+        return result
+
     def hash_frame(self, number: int, timestamp: float, pixels: RGBPixels) -> list[VpdqFrame]:
         """The whole-frame hash and, with ``regions``, the region hashes of one frame."""
         timestamp_ms = round(timestamp * 1000)
-        result = self.pdq.hash_pixels(pixels)
+        result = self._whole_frame(pixels)
+        self._memo.last = None
         hashed = [VpdqFrame(number, result.quality or 0, result.value.data, timestamp_ms)]
         if self.regions:
             for region, image in region_images(pixels).items():

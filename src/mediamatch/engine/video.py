@@ -53,7 +53,8 @@ def hash_video(
     for algorithm in algorithms:
         with open_video(source, options) as reader:
             counter = _Counter()
-            results[algorithm.name] = algorithm.hash_frames(counter.through(reader.frames()))
+            frames = reader.frames(keep=algorithm.keeps_frame)
+            results[algorithm.name] = algorithm.hash_frames(counter.through(frames))
             info = reader.info
             stats = VideoStats(
                 info.media_type,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -50,6 +50,8 @@ DEFAULT_MAX_VIDEO_BYTES = 4 * 1024 * 1024 * 1024
 DEFAULT_MAX_SECONDS = 4 * 3600.0
 DEFAULT_MAX_FRAMES = 1_000_000
 DEFAULT_MAX_FRAME_PIXELS = 8192 * 4320
+RETRIES = 4
+"""How many later frames of a sampling interval may replace a frame that ``keep`` refuses."""
 MAX_CORRUPT_PACKETS = 1000
 """Give up (CorruptMedia) after this many undecodable packets in one video."""
 
@@ -252,28 +254,49 @@ class VideoReader:
                     raise VideoTooLarge(f"more than {self.options.max_frames} frames in the video")
                 yield frame
 
-    def frames(self) -> Iterator[VideoFrame]:
-        """Sampled frames in decoding order; CorruptMedia if none at all could be decoded."""
+    def _timed(self) -> Iterator[tuple[int, float, av.VideoFrame]]:
+        """Decoded frames with their decode-order number and timestamp (s), within the limits."""
         start = _seconds(self._stream.start_time, self._stream.time_base) or 0.0
         step = 1.0 / self.info.frame_rate if self.info.frame_rate else 0.0
-        interval = self.options.sample_interval
-        next_due = 0.0
         previous = -step
         for frame in self._decoded():
             number = self.decoded_frames
             self.decoded_frames += 1
-            time = frame.time
-            timestamp = previous + step if time is None else max(0.0, time - start)
+            timestamp = previous + step if frame.time is None else max(0.0, frame.time - start)
             previous = timestamp
             if timestamp > self.options.max_seconds:
                 raise VideoTooLarge(f"frames beyond {self.options.max_seconds:.0f} s")
-            if interval is not None:
-                if timestamp + 1e-6 < next_due:
-                    continue
-                next_due = (math.floor(timestamp / interval + 1e-6) + 1) * interval
-                if self._skipping and self.info.frame_rate:
-                    number = round(timestamp * self.info.frame_rate)  # skipped frames were not counted
-            yield VideoFrame(number, timestamp, self._pixels(frame))
+            if self._skipping and self.info.frame_rate:
+                number = round(timestamp * self.info.frame_rate)  # skipped frames were not counted
+            yield number, timestamp, frame
+
+    def frames(self, keep: Callable[[VideoFrame], bool] | None = None) -> Iterator[VideoFrame]:
+        """Sampled frames in decoding order; CorruptMedia if none at all could be decoded.
+
+        ``keep``: when sampling, a frame it refuses (a flat one, say) is replaced by a later
+        frame of the same interval, tried every fifth of the interval up to ``RETRIES``
+        times; the last try is kept whatever ``keep`` says.
+        """
+        interval = self.options.sample_interval
+        next_due = interval_end = 0.0
+        retries = 0
+        for number, timestamp, frame in self._timed():
+            if interval is None:
+                yield VideoFrame(number, timestamp, self._pixels(frame))
+                continue
+            if timestamp + 1e-6 < next_due:
+                continue
+            if timestamp + 1e-6 >= interval_end:
+                interval_end = (math.floor(timestamp / interval + 1e-6) + 1) * interval
+                retries = RETRIES
+            candidate = VideoFrame(number, timestamp, self._pixels(frame))
+            retry_at = timestamp + interval / (RETRIES + 1)
+            if keep is not None and retries > 0 and retry_at < interval_end and not keep(candidate):
+                retries -= 1
+                next_due = retry_at
+                continue
+            next_due = interval_end
+            yield candidate
         if self.decoded_frames == 0:
             raise CorruptMedia(f"no frame of the {self.info.codec} video stream could be decoded")
 
