@@ -77,6 +77,11 @@ def test_every_variant_matches_every_other_variant(
         assert matched_names(found[name]) == variants, name
 
 
+def test_every_video_matches_itself(found: dict[str, FileMatches]) -> None:
+    for name, result in found.items():
+        assert name in matched_names(result), name
+
+
 def test_no_video_matches_another_kind(found: dict[str, FileMatches]) -> None:
     for name, result in found.items():
         for other in matched_names(result):
