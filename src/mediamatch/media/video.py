@@ -3,11 +3,12 @@
 Guarantees to callers of ``open_video``:
 
 * the container type is sniffed from magic bytes first; anything that is not a video
-  container is ``UnsupportedMedia`` and never reaches FFmpeg's demuxers;
+  container is ``UnsupportedMedia`` and never reaches FFmpeg, and FFmpeg opens the
+  rest with the sniffed type's demuxer only;
 * the byte limit is checked before FFmpeg opens the input; duration, frame count and
   frame size are checked from the container's header before any frame is decoded
-  (``VideoTooLarge``); the frame limit is enforced again while decoding, because a
-  container may understate it;
+  (``VideoTooLarge``); the frame, duration and frame-size limits are enforced again
+  while decoding, because a container may understate them;
 * a broken container, or a video stream of which no frame decodes, is ``CorruptMedia``;
   a packet that fails to decode in the middle is skipped and counted in
   ``VideoReader.corrupt_packets``;
@@ -56,6 +57,20 @@ MAX_CORRUPT_PACKETS = 1000
 """Give up (CorruptMedia) after this many undecodable packets in one video."""
 
 VideoSource = bytes | str | os.PathLike[str]
+
+# FFmpeg opens a file with the demuxer of its sniffed type only: never a playlist, concat
+# list or image sequence that FFmpeg's own probing might pick for hostile bytes.
+_DEMUXERS = {
+    MediaType.MP4: "mov",
+    MediaType.MOV: "mov",
+    MediaType.MATROSKA: "matroska",
+    MediaType.WEBM: "matroska",
+    MediaType.AVI: "avi",
+    MediaType.FLV: "flv",
+    MediaType.ASF: "asf",
+    MediaType.MPEG_PS: "mpeg",
+    MediaType.OGG: "ogg",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +165,9 @@ class VideoReader:
         self.options = options or VideoOptions()
         opened, media_type = _read_source(source, self.options.max_bytes)
         try:
-            self._container = av.open(opened, mode="r", metadata_errors="ignore")
+            self._container = av.open(
+                opened, mode="r", format=_DEMUXERS[media_type], metadata_errors="ignore"
+            )
         except (av.error.FFmpegError, ValueError, OSError, UnicodeDecodeError) as error:
             raise CorruptMedia(f"cannot open {media_type.value} container: {error}") from None
         try:
@@ -266,6 +283,8 @@ class VideoReader:
             previous = timestamp
             if timestamp > self.options.max_seconds:
                 raise VideoTooLarge(f"frames beyond {self.options.max_seconds:.0f} s")
+            if frame.width * frame.height > self.options.max_frame_pixels:  # the size may change mid-stream
+                raise VideoTooLarge(f"a {frame.width}x{frame.height} frame exceeds the pixel limit")
             if self._skipping and self.info.frame_rate:
                 number = round(timestamp * self.info.frame_rate)  # skipped frames were not counted
             yield number, timestamp, frame
