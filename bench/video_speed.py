@@ -1,6 +1,6 @@
 """Video hashing speed on one core: seconds of video hashed per second of wall time.
 
-Usage: python bench/video_speed.py [--videos DIR] [--repeats R] [--vpdq-python PATH]
+Usage: python bench/video_speed.py [--videos DIR] [--repeats R] [--vpdq-python PATH] [--only MODE]
 
 Hashes every sample video in ``../shared/reference/videos`` at 1 frame per second and at
 every frame, on one CPU core (the process is pinned to it and FFmpeg runs one thread),
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--videos", type=Path, default=REFERENCE_VIDEOS)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--vpdq-python", default=os.environ.get("VPDQ_PYTHON"))
+    parser.add_argument("--only", choices=["sampled", "every"], help="Run one sampling mode only.")
     args = parser.parse_args()
     pin_to_one_core()
     videos = sorted(args.videos.glob("*.mp4"))
@@ -103,7 +104,8 @@ def main() -> None:
         sys.exit(f"no videos in {args.videos}")
     python = find_peer(args.vpdq_python)
     print(f"vpdq package: {'found (' + python + ')' if python else 'not installed: peer columns are n/a'}")
-    for every_frame in (False, True):
+    modes = {None: (False, True), "sampled": (False,), "every": (True,)}[args.only]
+    for every_frame in modes:
         title = "every frame" if every_frame else "1 frame per second"
         print(f"\n### {title}, one core, x real time (higher is faster)\n")
         print(
