@@ -32,6 +32,7 @@ from mediamatch.engine.records import (
 )
 from mediamatch.errors import ImportFailed, MediamatchError
 from mediamatch.media import DecodeOptions
+from mediamatch.media.video import VideoOptions
 
 EXIT_ITEM_FAILED = 1
 EXIT_NO_MATCH = 1
@@ -39,7 +40,7 @@ EXIT_UNUSABLE_INPUT = 2
 
 app = typer.Typer(
     name="mediamatch",
-    help="Perceptual hashing and matching of images.",
+    help="Perceptual hashing and matching of images and videos.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -63,7 +64,7 @@ def options(
         ),
     ] = None,
 ) -> None:
-    """Perceptual hashing and matching of images."""
+    """Perceptual hashing and matching of images and videos."""
     context.obj = {"db": db}
 
 
@@ -71,6 +72,7 @@ class OutputFormat(enum.Enum):
     JSONL = "jsonl"
     CSV = "csv"
     TEXT = "text"
+    HMA_CSV = "hma-csv"
 
 
 AlgorithmOption = Annotated[
@@ -78,6 +80,27 @@ AlgorithmOption = Annotated[
 ]
 ModeOption = Annotated[HashMode, typer.Option("--mode", help="exact: bit-exact; fast: reduced-scale decode.")]
 NoExifOption = Annotated[bool, typer.Option("--no-exif-orientation", help="Ignore EXIF orientation.")]
+FpsOption = Annotated[
+    float, typer.Option("--fps", min=0.001, help="Video frames hashed per second of video (default 1).")
+]
+EveryFrameOption = Annotated[
+    bool, typer.Option("--every-frame", help="Hash every video frame (for bank videos), not --fps.")
+]
+VideoSizeOption = Annotated[
+    str | None,
+    typer.Option("--video-size", help="Scale video frames to WxH before hashing (vPDQ's downsample)."),
+]
+
+
+def video_options(fps: float, every_frame: bool, size: str | None) -> VideoOptions:
+    """Sampling and scaling of videos from the command-line options."""
+    scale = None
+    if size is not None:
+        width, separator, height = size.lower().partition("x")
+        if not separator or not width.isdigit() or not height.isdigit() or min(int(width), int(height)) < 5:
+            raise MediamatchError(f"--video-size {size!r} must look like 128x128 (at least 5 pixels a side)")
+        scale = (int(width), int(height))
+    return VideoOptions(sample_interval=None if every_frame else 1.0 / fps, scale_to=scale)
 
 
 def _algorithms(registry: AlgorithmRegistry, spec: str) -> list[HashAlgorithm]:
@@ -95,6 +118,14 @@ def _text_line(record: FileHashes, registry: AlgorithmRegistry) -> str:
     return f"{'  '.join(fields)}  {record.path}"
 
 
+def _hma_rows(record: FileHashes, registry: AlgorithmRegistry) -> list[list[str]]:
+    """One HMA CSV row per hash of the file, named by the file's path."""
+    return [
+        [name, registry.get(name).format(r.value), record.path, "" if r.quality is None else str(r.quality)]
+        for name, r in record.results.items()
+    ]
+
+
 @app.command("hash")
 def hash_command(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).")],
@@ -102,16 +133,26 @@ def hash_command(
     mode: ModeOption = HashMode.EXACT,
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSONL,
     no_exif_orientation: NoExifOption = False,
+    fps: FpsOption = 1.0,
+    every_frame: EveryFrameOption = False,
+    video_size: VideoSizeOption = None,
 ) -> None:
-    """Hash every file under PATHS: one record per file; failed files get an error record."""
+    """Hash every file under PATHS: one record per file; failed files get an error record.
+
+    Videos are hashed with video algorithms (``-a vpdq``), images with image algorithms;
+    ``-f hma-csv`` writes a hash list that ``mediamatch bank import`` reads.
+    """
     registry = default_registry()
     algorithms = _algorithms(registry, algorithm)
     options = DecodeOptions(apply_exif_orientation=not no_exif_orientation)
-    hasher = FileHasher(algorithms, mode=mode, decode_options=options)
+    videos = video_options(fps, every_frame, video_size)
+    hasher = FileHasher(algorithms, mode=mode, decode_options=options, video_options=videos)
     names = [a.name for a in algorithms]
     writer = csv.writer(sys.stdout, lineterminator="\n")
     if output_format is OutputFormat.CSV:
         writer.writerow(csv_header(names))
+    elif output_format is OutputFormat.HMA_CSV:
+        writer.writerow(["signal_type", "signal_value", "external_id", "quality"])
     failed = total = 0
     for record in hasher.hash_paths(paths):
         total += 1
@@ -120,6 +161,10 @@ def hash_command(
             typer.echo(json.dumps(file_hashes_to_dict(record, registry)))
         elif output_format is OutputFormat.CSV:
             writer.writerow(file_hashes_to_row(record, names, registry))
+        elif output_format is OutputFormat.HMA_CSV:
+            writer.writerows(_hma_rows(record, registry))
+            if record.error is not None:
+                typer.echo(_text_line(record, registry), err=True)
         else:
             typer.echo(_text_line(record, registry))
     if failed:
@@ -189,14 +234,20 @@ def match_command(
         ),
     ] = None,
     no_index_cache: Annotated[bool, typer.Option(help="Build indexes from the database every time.")] = False,
+    fps: FpsOption = 1.0,
+    video_size: VideoSizeOption = None,
 ) -> None:
     """Match files against banks: one JSON line per file with bank, entry, classification, distance.
 
-    Indexes are saved as snapshots and reused while the banks are unchanged.
+    A video match also gives the shares of the query's and the bank video's frames that
+    matched and the matched time ranges. Indexes are saved as snapshots and reused while
+    the banks are unchanged.
     """
     default_cache = Path(platformdirs.user_cache_dir("mediamatch")) / "indexes"
     cache = None if no_index_cache else index_cache or default_cache
-    matcher = Matcher(open_store(context), default_registry(), bank or (), mode=mode, cache_dir=cache)
+    videos = video_options(fps, False, video_size)
+    store = open_store(context)
+    matcher = Matcher(store, default_registry(), bank or (), mode=mode, cache_dir=cache, video_options=videos)
     failed = total = 0
     for path in iter_files(paths):
         found = matcher.match_file(path)

@@ -34,13 +34,19 @@ def open_store(context: typer.Context) -> Store:
 
 
 def _thresholds(pairs: list[str]) -> dict[str, int]:
+    """``name=value`` pairs; ``name`` is an algorithm or ``algorithm.setting`` (e.g. ``vpdq.query_pct``)."""
     registry = default_registry()
     thresholds = {}
     for pair in pairs:
         name, separator, value = pair.partition("=")
         if not separator or not value.strip().isdigit():
             raise InvalidBank(f"threshold {pair!r} must look like pdq=28")
-        thresholds[registry.get(name.strip().lower()).name] = int(value)
+        algorithm_name, dot, setting = name.strip().lower().partition(".")
+        algorithm = registry.get(algorithm_name)
+        if dot and setting not in algorithm.bank_settings:
+            known = ", ".join(sorted(algorithm.bank_settings)) or "none"
+            raise InvalidBank(f"{algorithm.name} has no setting {setting!r} (settings: {known})")
+        thresholds[f"{algorithm.name}.{setting}" if dot else algorithm.name] = int(value)
     return thresholds
 
 
@@ -52,7 +58,10 @@ def create(
     suppression: Annotated[
         bool, typer.Option(help="Known false positives: a hit cancels other matches.")
     ] = False,
-    threshold: Annotated[list[str] | None, typer.Option(help="Per-algorithm threshold, e.g. pdq=28.")] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(help="Per-algorithm threshold, e.g. pdq=28, or a video share, e.g. vpdq.query_pct=70."),
+    ] = None,
 ) -> None:
     """Create an empty bank."""
     bank = open_store(context).create_bank(

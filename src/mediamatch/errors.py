@@ -28,6 +28,10 @@ class ImageTooLarge(MediaError):
     """The input exceeds a configured byte or pixel limit; checked before a full decode."""
 
 
+class VideoTooLarge(ImageTooLarge):
+    """A video exceeds a configured byte, duration, frame or pixel limit; checked from the container first."""
+
+
 class InvalidHash(MediamatchError):
     """A hash text or value is malformed for its algorithm."""
 

@@ -8,7 +8,7 @@ from mediamatch.algorithms import AlgorithmRegistry, PdqAlgorithm, default_regis
 from mediamatch.algorithms import registry as registry_module
 from mediamatch.errors import DuplicateAlgorithm, InvalidHash, UnknownAlgorithm
 
-BUILTIN_NAMES = ["gradgrid144", "md5", "pdq", "sha1", "sha256"]
+BUILTIN_NAMES = ["gradgrid144", "md5", "pdq", "sha1", "sha256", "vpdq"]
 
 
 def test_builtin_names_are_pinned() -> None:

@@ -9,11 +9,13 @@ from mediamatch.algorithms.base import (
     ImageHashAlgorithm,
     MediaKind,
     RGBPixels,
+    VideoHashAlgorithm,
 )
 from mediamatch.algorithms.digests import FileHashAlgorithm, Md5Algorithm, Sha1Algorithm, Sha256Algorithm
 from mediamatch.algorithms.gradgrid import GradGridAlgorithm
 from mediamatch.algorithms.pdq import PdqAlgorithm
 from mediamatch.algorithms.registry import AlgorithmRegistry, default_registry
+from mediamatch.algorithms.vpdq import VideoComparison, VpdqAlgorithm, VpdqFrame
 
 __all__ = [
     "AlgorithmRegistry",
@@ -31,5 +33,9 @@ __all__ = [
     "RGBPixels",
     "Sha1Algorithm",
     "Sha256Algorithm",
+    "VideoComparison",
+    "VideoHashAlgorithm",
+    "VpdqAlgorithm",
+    "VpdqFrame",
     "default_registry",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mediamatch.errors import CapabilityNotSupported, InvalidHash, LowQuality
+from mediamatch.media.video import VideoFrame
 from mediamatch.model import RGBPixels as RGBPixels
 
 ArrayT = TypeVar("ArrayT", bound=npt.NDArray[Any])
@@ -109,6 +110,9 @@ class HashAlgorithm(ABC):
     default_threshold: ClassVar[int]
     has_quality: ClassVar[bool] = False
     has_dihedral: ClassVar[bool] = False
+    bank_settings: ClassVar[Mapping[str, int]] = {}
+    """Extra per-bank integer settings beside the threshold, with defaults (stored as
+    ``"<name>.<setting>"`` in a bank's thresholds); empty for most algorithms."""
 
     def __init__(self, *, threshold: int | None = None, min_quality: int = 0) -> None:
         self.threshold = self.default_threshold if threshold is None else threshold
@@ -170,6 +174,21 @@ class ImageHashAlgorithm(HashAlgorithm):
     def hash_dihedral(self, pixels: RGBPixels) -> Mapping[Dihedral, HashResult]:
         """Hashes of all eight rotations and reflections; only where ``has_dihedral`` is declared."""
         raise CapabilityNotSupported(f"{self.name} does not compute dihedral variants")
+
+
+class VideoHashAlgorithm(HashAlgorithm):
+    """An algorithm that hashes a sequence of decoded frames (sampling is the caller's choice)."""
+
+    media_kind: ClassVar[MediaKind] = MediaKind.VIDEO
+
+    @abstractmethod
+    def hash_frames(self, frames: Iterable[VideoFrame]) -> HashResult:
+        """Hash the frames in the order given; raises CorruptMedia if there is none."""
+
+    def keeps_frame(self, frame: VideoFrame) -> bool:
+        """Whether sampling may settle on this frame; a refused one is replaced by a later
+        frame of the same sampling interval when there is one. Every frame by default."""
+        return True
 
 
 class FixedLengthHexAlgorithm(HashAlgorithm):

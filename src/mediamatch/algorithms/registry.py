@@ -14,6 +14,7 @@ from mediamatch.algorithms.base import HashAlgorithm, HashValue
 from mediamatch.algorithms.digests import Md5Algorithm, Sha1Algorithm, Sha256Algorithm
 from mediamatch.algorithms.gradgrid import GradGridAlgorithm
 from mediamatch.algorithms.pdq import PdqAlgorithm
+from mediamatch.algorithms.vpdq import VpdqAlgorithm
 from mediamatch.errors import DuplicateAlgorithm, InvalidHash, UnknownAlgorithm
 
 ENTRY_POINT_GROUP = "mediamatch.algorithms"
@@ -24,6 +25,7 @@ BUILTIN_FACTORIES: tuple[Callable[[], HashAlgorithm], ...] = (
     Md5Algorithm,
     Sha1Algorithm,
     Sha256Algorithm,
+    VpdqAlgorithm,
 )
 
 

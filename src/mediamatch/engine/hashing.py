@@ -15,11 +15,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediamatch.algorithms import FileHashAlgorithm, HashAlgorithm, HashResult, ImageHashAlgorithm
+from mediamatch.algorithms import (
+    FileHashAlgorithm,
+    HashAlgorithm,
+    HashResult,
+    ImageHashAlgorithm,
+    VideoHashAlgorithm,
+)
+from mediamatch.engine.video import VideoStats, hash_video
 from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm, UnsupportedMedia
 from mediamatch.media import DecodedImage, DecodeOptions, decode_image
 from mediamatch.media.image import read_limited
-from mediamatch.media.sniff import MediaType
+from mediamatch.media.sniff import SNIFF_BYTES, MediaType, sniff
+from mediamatch.media.video import VideoOptions
 
 FAST_MODE_SHORT_SIDE = 256
 """Fast mode decodes so that the image's shorter side keeps at least this many pixels."""
@@ -55,6 +63,7 @@ class FileHashes:
     media_type: MediaType | None = None
     size: tuple[int, int] | None = None
     error: ItemError | None = None
+    video: VideoStats | None = None
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -84,12 +93,23 @@ def regular_file_size(path: Path) -> int:
     return status.st_size
 
 
+class _Plan(enum.Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+    DIGESTS = "digests"
+
+
 class FileHasher:
     """Read each file once, decode each image once, and hash with every configured algorithm.
 
     File algorithms (MD5, SHA-1, SHA-256) hash the raw bytes of any file, streaming files
-    larger than the decode limit; image algorithms share one decode. Reusable and
-    stateless between files.
+    larger than the decode limit; image algorithms share one decode. A video (sniffed from
+    its first bytes) gets the video algorithms instead of the image ones, decoded straight
+    from the file (or from memory for ``hash_data``) within ``video_options``; it is an
+    error only when no video algorithm was asked for (and an image, when only video
+    algorithms were), unless ``skip_other_media``: then such a file gets its digests only
+    (a matcher whose banks hold no video hashes has nothing to match a video with).
+    Reusable and stateless between files.
     """
 
     def __init__(
@@ -98,12 +118,16 @@ class FileHasher:
         *,
         mode: HashMode = HashMode.EXACT,
         decode_options: DecodeOptions | None = None,
+        video_options: VideoOptions | None = None,
+        skip_other_media: bool = False,
     ) -> None:
         if not algorithms:
             raise UnknownAlgorithm("at least one algorithm is required")
         self.image_algorithms = [a for a in algorithms if isinstance(a, ImageHashAlgorithm)]
         self.file_algorithms = [a for a in algorithms if isinstance(a, FileHashAlgorithm)]
-        unsupported = [a.name for a in algorithms if a not in self.image_algorithms + self.file_algorithms]
+        self.video_algorithms = [a for a in algorithms if isinstance(a, VideoHashAlgorithm)]
+        known = self.image_algorithms + self.file_algorithms + self.video_algorithms
+        unsupported = [a.name for a in algorithms if a not in known]
         if unsupported:
             raise UnknownAlgorithm(f"cannot hash files with {', '.join(unsupported)} yet")
         self.names = [a.name for a in algorithms]
@@ -111,6 +135,8 @@ class FileHasher:
         if mode is HashMode.FAST:
             options = dataclasses.replace(options, reduce_to=FAST_MODE_SHORT_SIDE)
         self.decode_options = options
+        self.video_options = video_options or VideoOptions()
+        self.skip_other_media = skip_other_media
 
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
         return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
@@ -130,21 +156,40 @@ class FileHasher:
                         digest.update(chunk)
         return {a.name: a.result_of(digest) for a, digest in digests}
 
+    def _plan(self, head: MediaType | None) -> _Plan:
+        """What to do with a file of this sniffed type (see the class docstring)."""
+        video = head is not None and head.is_video
+        image = head is not None and not video
+        if video and self.video_algorithms:
+            return _Plan.VIDEO
+        if image and self.image_algorithms:
+            return _Plan.IMAGE
+        if self.skip_other_media and (video or image):
+            return _Plan.DIGESTS
+        if self.image_algorithms:
+            return _Plan.IMAGE  # the image decoder explains what is wrong with the file
+        return _Plan.VIDEO if self.video_algorithms else _Plan.DIGESTS
+
     def hash_file(self, path: str | os.PathLike[str]) -> FileHashes:
         """Hash one file; domain and I/O errors become an error record (with any digests made).
 
         A file that fits the decode limit is read once and hashed as ``hash_data`` does;
-        a larger one (or any file when only digests are asked for) is streamed.
+        a larger one (or any file when only digests are asked for) is streamed. A video is
+        streamed through the digests and decoded from the file, never read whole.
         """
         path = Path(path)
         results: dict[str, HashResult] = {}
         try:
             size = regular_file_size(path)
-            data = self._read_if_decodable(path, size)
+            with path.open("rb") as handle:
+                plan = self._plan(sniff(handle.read(SNIFF_BYTES)))
+            if plan is _Plan.VIDEO:
+                return self._hash_video(str(path), path, self._streamed_digests(path))
+            data = self._read_if_decodable(path, size) if plan is _Plan.IMAGE else None
             if data is not None:
                 return self.hash_data(str(path), data)
             results = self._streamed_digests(path)
-            if self.image_algorithms:
+            if plan is _Plan.IMAGE:
                 raise ImageTooLarge(f"{size} bytes exceeds the limit of {self.decode_options.max_bytes}")
         except (MediamatchError, OSError) as error:
             failed = ItemError.from_exception(error)
@@ -154,7 +199,10 @@ class FileHasher:
     def hash_data(self, name: str, data: bytes) -> FileHashes:
         """Hash bytes held in memory (an upload); the same record as ``hash_file`` gives."""
         results: dict[str, HashResult] = {a.name: a.hash_bytes(data) for a in self.file_algorithms}
-        if not self.image_algorithms:
+        plan = self._plan(sniff(data[:SNIFF_BYTES]))
+        if plan is _Plan.VIDEO:
+            return self._hash_video(name, data, results)
+        if plan is _Plan.DIGESTS:
             return FileHashes(name, self._in_request_order(results))
         try:
             image = decode_image(data, self.decode_options)
@@ -162,6 +210,16 @@ class FileHasher:
             return FileHashes(name, self._in_request_order(results), error=ItemError.from_exception(error))
         results.update(self.hash_decoded(image))
         return FileHashes(name, self._in_request_order(results), image.media_type, image.source_size)
+
+    def _hash_video(self, name: str, source: bytes | Path, results: dict[str, HashResult]) -> FileHashes:
+        """Video hashes beside the digests already made; a decoding failure becomes the error."""
+        try:
+            hashed, stats = hash_video(source, self.video_algorithms, self.video_options)
+        except MediamatchError as error:
+            return FileHashes(name, self._in_request_order(results), error=ItemError.from_exception(error))
+        results.update(hashed)
+        size = (stats.width, stats.height)
+        return FileHashes(name, self._in_request_order(results), stats.media_type, size, video=stats)
 
     def _in_request_order(self, results: dict[str, HashResult]) -> dict[str, HashResult]:
         return {name: results[name] for name in self.names if name in results}

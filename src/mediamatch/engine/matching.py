@@ -28,11 +28,21 @@ from mediamatch.algorithms import (
     GradGridAlgorithm,
     HashAlgorithm,
     HashResult,
+    VideoComparison,
+    VpdqAlgorithm,
 )
 from mediamatch.algorithms.gradgrid import LENGTH as GRADGRID_LENGTH
 from mediamatch.engine.hashing import FileHasher, HashMode, ItemError
 from mediamatch.errors import IndexSnapshotError
-from mediamatch.index import BruteForceIndex, EuclideanScanIndex, ExactIndex, HammingMultiIndex, HashIndex
+from mediamatch.index import (
+    BruteForceIndex,
+    EuclideanScanIndex,
+    ExactIndex,
+    HammingMultiIndex,
+    HashIndex,
+    VideoFrameIndex,
+)
+from mediamatch.media.video import VideoOptions
 from mediamatch.store import Bank, Classification, Entry, Store
 
 LOAD_BATCH = 50_000
@@ -40,8 +50,27 @@ ENTRY_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
+class VideoMatch:
+    """How a query video matched a bank video: shares in whole percent, time ranges in seconds.
+
+    ``query_pct``: share of the query's usable sampled frames that matched a frame of the
+    bank video; ``bank_pct``: share of the bank video's usable frames covered by matches.
+    The ranges are ``(start, end)`` stretches of each video that matched.
+    """
+
+    query_pct: int
+    bank_pct: int
+    query_ranges: tuple[tuple[float, float], ...]
+    bank_ranges: tuple[tuple[float, float], ...]
+
+    @classmethod
+    def of(cls, comparison: VideoComparison) -> VideoMatch:
+        return cls(comparison.query_pct, comparison.bank_pct, comparison.query_ranges, comparison.bank_ranges)
+
+
+@dataclass(frozen=True, slots=True)
 class BankMatch:
-    """One bank entry matched, with the distance in the algorithm's unit."""
+    """One bank entry matched, with the distance in the algorithm's unit (and, for videos, the shares)."""
 
     bank: str
     entry_id: int
@@ -50,6 +79,7 @@ class BankMatch:
     classification: Classification | None
     external_id: str | None
     suppression: bool
+    video: VideoMatch | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +99,8 @@ def new_index(algorithm: HashAlgorithm) -> HashIndex:
     Euclidean scan, or the brute-force reference for plug-ins we know nothing about."""
     if isinstance(algorithm, BitStringAlgorithm) and algorithm.hash_bits % 64 == 0:
         return HammingMultiIndex(algorithm)
+    if isinstance(algorithm, VpdqAlgorithm):
+        return VideoFrameIndex(algorithm)
     if isinstance(algorithm, FileHashAlgorithm):
         return ExactIndex(algorithm)
     if isinstance(algorithm, GradGridAlgorithm):
@@ -87,8 +119,12 @@ class Matcher:
         *,
         mode: HashMode = HashMode.EXACT,
         cache_dir: Path | None = None,
+        video_options: VideoOptions | None = None,
     ) -> None:
-        """``cache_dir``: keep index snapshots there and reuse them while the store is unchanged."""
+        """``cache_dir``: keep index snapshots there and reuse them while the store is unchanged.
+
+        ``video_options``: how query videos are decoded and sampled (1 frame per second by default).
+        """
         self.store, self.registry = store, registry
         self.banks = self._choose_banks(bank_names)
         self.indexes: dict[str, HashIndex] = {}
@@ -101,7 +137,11 @@ class Matcher:
             if cache_dir is not None and snapshots is not None:
                 self._save_cached(cache_dir, snapshots)
         algorithms = [registry.get(name) for name in sorted(self.indexes)]
-        self.hasher = FileHasher(algorithms, mode=mode) if algorithms else None
+        self.hasher = (
+            FileHasher(algorithms, mode=mode, video_options=video_options, skip_other_media=True)
+            if algorithms
+            else None
+        )
 
     def _choose_banks(self, names: Sequence[str]) -> dict[int, Bank]:
         chosen = [self.store.bank(name) for name in names] if names else self.store.banks()
@@ -122,7 +162,7 @@ class Matcher:
         for algorithm, batch in batches.items():
             self._flush(algorithm, batch)
         for index in self.indexes.values():
-            if isinstance(index, HammingMultiIndex):
+            if isinstance(index, HammingMultiIndex | VideoFrameIndex):
                 index.rebuild()
 
     def _snapshot_paths(self, cache_dir: Path, now: datetime) -> dict[str, Path]:
@@ -167,15 +207,33 @@ class Matcher:
     def threshold(self, bank: Bank, algorithm: str) -> int:
         return int(bank.thresholds.get(algorithm, self.registry.get(algorithm).threshold))
 
+    def share_thresholds(self, bank: Bank, algorithm: str) -> tuple[int, int]:
+        """The bank's minimum ``(query_pct, bank_pct)`` for a video match (inclusive).
+
+        ``<algorithm>.query_pct`` and ``<algorithm>.bank_pct`` in the bank's thresholds win;
+        else a plain threshold ``t`` for the algorithm asks for ``100 - t`` on both sides;
+        else the algorithm's defaults.
+        """
+        chosen = self.registry.get(algorithm)
+        shares = []
+        for setting in ("query_pct", "bank_pct"):
+            value = bank.thresholds.get(f"{algorithm}.{setting}")
+            if value is None and algorithm in bank.thresholds:
+                value = 100 - int(bank.thresholds[algorithm])
+            shares.append(int(chosen.bank_settings[setting] if value is None else value))
+        return shares[0], shares[1]
+
     def match_results(
         self, path: str, results: dict[str, HashResult], bank_ids: Collection[int] | None = None
     ) -> FileMatches:
         """Match already computed hashes (the service receives hashes from clients too).
 
         ``bank_ids`` restricts matching, suppression included, to those banks (a caller's
-        view); None uses every bank the matcher holds.
+        view); None uses every bank the matcher holds. A video hash matches a bank video
+        when both shares reach the bank's ``share_thresholds``.
         """
         hits: list[tuple[int, str, int]] = []
+        videos: dict[tuple[int, str], VideoComparison] = {}
         low_quality = []
         for name, result in results.items():
             index = self.indexes.get(name)
@@ -184,9 +242,20 @@ class Matcher:
             if not self.registry.get(name).is_usable(result):
                 low_quality.append(name)
                 continue
+            if isinstance(index, VideoFrameIndex):
+                for entry_id, comparison in index.compare_all(result.value).items():
+                    videos[(entry_id, name)] = comparison
+                    hits.append((entry_id, name, comparison.distance))
+                continue
             widest = max(self.threshold(bank, name) for bank in self.banks.values())
             hits += [(m.id, name, m.distance) for m in index.search(result.value, widest)]
-        return self._classify(path, hits, low_quality, bank_ids)
+        return self._classify(path, hits, low_quality, bank_ids, videos)
+
+    def _accepts(self, bank: Bank, algorithm: str, distance: int, video: VideoComparison | None) -> bool:
+        if video is None:
+            return distance <= self.threshold(bank, algorithm)
+        query_pct, bank_pct = self.share_thresholds(bank, algorithm)
+        return video.query_pct >= query_pct and video.bank_pct >= bank_pct
 
     def _entries(self, ids: set[int]) -> dict[int, Entry]:
         """Entries by id, remembered for the life of this matcher (which ends with any store change).
@@ -210,6 +279,7 @@ class Matcher:
         hits: list[tuple[int, str, int]],
         low_quality: list[str],
         bank_ids: Collection[int] | None,
+        videos: dict[tuple[int, str], VideoComparison],
     ) -> FileMatches:
         entries = self._entries({hit[0] for hit in hits})
         matches = []
@@ -217,7 +287,8 @@ class Matcher:
             entry = entries.get(entry_id)
             allowed = entry is not None and (bank_ids is None or entry.bank_id in bank_ids)
             bank = self.banks.get(entry.bank_id) if entry and allowed else None
-            if entry is None or bank is None or distance > self.threshold(bank, algorithm):
+            video = videos.get((entry_id, algorithm))
+            if entry is None or bank is None or not self._accepts(bank, algorithm, distance, video):
                 continue
             matches.append(
                 BankMatch(
@@ -228,6 +299,7 @@ class Matcher:
                     entry.classification,
                     entry.external_id,
                     bank.suppression,
+                    None if video is None else VideoMatch.of(video),
                 )
             )
         matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))

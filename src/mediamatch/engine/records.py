@@ -6,7 +6,8 @@ from typing import Any
 
 from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult
 from mediamatch.engine.hashing import FileHashes
-from mediamatch.engine.matching import BankMatch, FileMatches
+from mediamatch.engine.matching import BankMatch, FileMatches, VideoMatch
+from mediamatch.engine.video import VideoStats
 
 
 def file_hashes_to_dict(record: FileHashes, registry: AlgorithmRegistry) -> dict[str, Any]:
@@ -20,9 +21,33 @@ def file_hashes_to_dict(record: FileHashes, registry: AlgorithmRegistry) -> dict
         out["hashes"] = {
             name: _result_to_dict(registry.get(name), result) for name, result in record.results.items()
         }
+    if record.video is not None:
+        out["video"] = video_stats_to_dict(record.video)
     if record.error is not None:
         out["error"] = {"kind": record.error.kind, "message": record.error.message}
     return out
+
+
+def video_stats_to_dict(stats: VideoStats) -> dict[str, Any]:
+    """Duration (s), frame rate, codec and frame counts of a hashed video."""
+    return {
+        "codec": stats.codec,
+        "duration": stats.duration,
+        "frame_rate": stats.frame_rate,
+        "decoded_frames": stats.decoded_frames,
+        "sampled_frames": stats.sampled_frames,
+        "corrupt_packets": stats.corrupt_packets,
+    }
+
+
+def video_match_to_dict(video: VideoMatch) -> dict[str, Any]:
+    """Both match shares (whole percent) and the matched time ranges (seconds) of each video."""
+    return {
+        "query_pct": video.query_pct,
+        "bank_pct": video.bank_pct,
+        "query_ranges": [list(r) for r in video.query_ranges],
+        "bank_ranges": [list(r) for r in video.bank_ranges],
+    }
 
 
 def _result_to_dict(algorithm: HashAlgorithm, result: HashResult) -> dict[str, Any]:
@@ -67,7 +92,7 @@ def _match_to_dict(match: BankMatch) -> dict[str, Any]:
         "classification": match.classification.value if match.classification else None,
         "algorithm": match.algorithm,
         "distance": match.distance,
-    }
+    } | ({} if match.video is None else {"video": video_match_to_dict(match.video)})
 
 
 def file_matches_to_dict(found: FileMatches) -> dict[str, Any]:

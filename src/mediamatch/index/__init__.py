@@ -5,6 +5,7 @@ from mediamatch.index.bruteforce import BruteForceIndex
 from mediamatch.index.euclidean import EuclideanScanIndex
 from mediamatch.index.exact import ExactIndex
 from mediamatch.index.hamming import HammingMultiIndex
+from mediamatch.index.video import VideoFrameIndex
 
 __all__ = [
     "BruteForceIndex",
@@ -13,4 +14,5 @@ __all__ = [
     "HammingMultiIndex",
     "HashIndex",
     "IndexMatch",
+    "VideoFrameIndex",
 ]

@@ -183,6 +183,10 @@ def decode_image(source: Source, options: DecodeOptions | None = None) -> Decode
     media_type = sniff(data[:SNIFF_BYTES])
     if media_type is None:
         raise UnsupportedMedia("not a supported image type (JPEG, PNG, GIF, BMP, TIFF, WebP, HEIF)")
+    if media_type.is_video:
+        raise UnsupportedMedia(
+            f"a video ({media_type.value}), not an image: hash it with a video algorithm (vpdq)"
+        )
     image = _open(data, media_type)
     _check_size(image, options)
     source_size = image.size

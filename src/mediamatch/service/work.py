@@ -7,6 +7,7 @@ from typing import Any
 from mediamatch.algorithms import HashResult
 from mediamatch.engine import FileHasher
 from mediamatch.engine.matching import BankMatch, Matcher
+from mediamatch.engine.records import video_match_to_dict
 from mediamatch.engine.testbank import TEST_BANK
 from mediamatch.errors import MediamatchError
 from mediamatch.service.errors import status_of, status_of_kind
@@ -73,6 +74,10 @@ def _match_dict(match: BankMatch, with_distance: bool) -> dict[str, Any]:
     }
     if with_distance:
         out["distance"] = match.distance
+    if match.video is not None:
+        # The shares tell how close a video came, as a distance does; the ranges only where it matched.
+        video = video_match_to_dict(match.video)
+        out["video"] = video if with_distance else {k: video[k] for k in ("query_ranges", "bank_ranges")}
     return out
 
 

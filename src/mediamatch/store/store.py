@@ -228,6 +228,9 @@ class Store:
         module = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect)
         if module is None:
             raise InvalidBank(f"database {dialect} is not supported (SQLite or PostgreSQL)")
+        if dialect == "postgresql":  # unique by sha256(hash): see migration 0007
+            key: list[Any] = [EntryRow.bank_id, EntryRow.algorithm, func.sha256(EntryRow.hash)]
+            return postgresql.insert(EntryRow).on_conflict_do_nothing(index_elements=key)
         return module.insert(EntryRow).on_conflict_do_nothing(index_elements=["bank_id", "algorithm", "hash"])
 
     def add_entries(

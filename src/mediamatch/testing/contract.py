@@ -1,4 +1,4 @@
-"""The contract every image hash algorithm passes; plug-in authors run it on theirs.
+"""The contract every hash algorithm passes (image, file, video); plug-in authors run it on theirs.
 
 Usage in a test module::
 
@@ -17,8 +17,16 @@ from itertools import combinations
 
 import pytest
 
-from mediamatch.algorithms import Dihedral, FileHashAlgorithm, HashAlgorithm, HashValue, ImageHashAlgorithm
+from mediamatch.algorithms import (
+    Dihedral,
+    FileHashAlgorithm,
+    HashAlgorithm,
+    HashValue,
+    ImageHashAlgorithm,
+    VideoHashAlgorithm,
+)
 from mediamatch.errors import CapabilityNotSupported, InvalidHash
+from mediamatch.media.video import VideoFrame
 from mediamatch.samples import SMALL_EDITS, flat_image, synthetic_photo
 
 PHOTO_SEEDS = tuple(range(6))
@@ -139,3 +147,45 @@ class FileAlgorithmContract(AlgorithmContract):
         assert algorithm.distance(first, second) == 1
         assert algorithm.is_match(first, first)
         assert not algorithm.is_match(first, second)
+
+
+def panning_frames(seed: int, count: int = 12, fps: float = 4.0) -> list[VideoFrame]:
+    """Frames of a camera panning across a synthetic photo, ``fps`` apart in time."""
+    photo = synthetic_photo(seed)
+    width = photo.shape[1] * 2 // 3
+    return [
+        VideoFrame(index, index / fps, photo[:, index * 4 : index * 4 + width].copy())
+        for index in range(count)
+    ]
+
+
+class VideoAlgorithmContract(AlgorithmContract):
+    """Video algorithms also: determinism, self distance 0, symmetry, edits near, other videos far."""
+
+    @pytest.fixture
+    def algorithm(self) -> VideoHashAlgorithm:
+        raise NotImplementedError("subclasses provide the algorithm under test")
+
+    def test_computed_hashes_round_trip_and_are_deterministic(self, algorithm: VideoHashAlgorithm) -> None:
+        result = algorithm.hash_frames(panning_frames(0))
+        assert result.value == algorithm.hash_frames(panning_frames(0)).value
+        assert algorithm.parse(algorithm.format(result.value)) == result.value
+
+    def test_distance_is_zero_to_self_and_symmetric(self, algorithm: VideoHashAlgorithm) -> None:
+        first = algorithm.hash_frames(panning_frames(1)).value
+        second = algorithm.hash_frames(panning_frames(2)).value
+        assert algorithm.distance(first, first) == 0
+        assert algorithm.distance(first, second) == algorithm.distance(second, first) > 0
+
+    @pytest.mark.parametrize("edit_name", sorted(SMALL_EDITS))
+    def test_small_edits_stay_within_threshold(self, algorithm: VideoHashAlgorithm, edit_name: str) -> None:
+        edit = SMALL_EDITS[edit_name]
+        frames = panning_frames(3)
+        edited = [VideoFrame(f.number, f.timestamp, edit(f.pixels)) for f in frames]
+        before, after = algorithm.hash_frames(frames).value, algorithm.hash_frames(edited).value
+        assert algorithm.is_match(before, after), algorithm.distance(before, after)
+
+    def test_different_videos_stay_beyond_threshold(self, algorithm: VideoHashAlgorithm) -> None:
+        values = [algorithm.hash_frames(panning_frames(seed)).value for seed in PHOTO_SEEDS]
+        for first, second in combinations(values, 2):
+            assert not algorithm.is_match(first, second), algorithm.distance(first, second)

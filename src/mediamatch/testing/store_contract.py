@@ -95,6 +95,14 @@ class StoreContract:
         assert store.add_entries("ONE", [same_bytes_other_algorithm, batch[1]]) == 1
         assert store.count_entries("ONE") == 51
 
+    def test_video_sized_hashes_are_stored_once(self, store: Store) -> None:
+        store.create_bank("VIDEOS")
+        long_hashes = [bytes([1]) + hashlib.sha256(str(i).encode()).digest() * 3000 for i in range(2)]
+        entries = [NewEntry("vpdq", data) for data in long_hashes]
+        assert store.add_entries("VIDEOS", entries) == 2
+        assert store.add_entries("VIDEOS", entries[:1]) == 0
+        assert sorted(e.hash for e in store.entries("VIDEOS")) == sorted(long_hashes)
+
     def test_entries_stream_in_batches_and_filter(self, store: Store) -> None:
         store.create_bank("BIG")
         store.create_bank("SMALL")

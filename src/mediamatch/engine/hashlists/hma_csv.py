@@ -1,7 +1,8 @@
 """CSV with HMA's column names: ``signal_type`` and ``signal_value``, plus optional metadata.
 
 Header row required. Columns: ``signal_type`` (HMA's signal type names: ``pdq``,
-``video_md5`` and ``md5``, or any mediamatch algorithm name), ``signal_value``; optional
+``video_md5`` and ``md5``, or any mediamatch algorithm name, such as ``vpdq`` whose value
+is a whole video's frame hashes), ``signal_value``; optional
 ``classification`` (A1/A2/B1/B2), ``tags`` (separated by ``;``), ``source``,
 ``external_id``, ``note``, ``quality``. Export writes all of them.
 """
@@ -29,6 +30,8 @@ COLUMNS = [
     "quality",
 ]
 SIGNAL_TYPE_ALIASES = {"video_md5": "md5", "photo_md5": "md5", "pdq_hash": "pdq"}
+MAX_FIELD_CHARS = 256 * 1024 * 1024
+"""A whole video's vPDQ hash is one field: far longer than the csv module's default limit."""
 
 
 def _quality(text: str) -> int | None:
@@ -61,6 +64,8 @@ def _record(row: dict[str, str], line: int, registry: AlgorithmRegistry) -> Reco
 
 
 def read(stream: IO[bytes], registry: AlgorithmRegistry, algorithm: str | None) -> Iterator[Record]:
+    if csv.field_size_limit() < MAX_FIELD_CHARS:
+        csv.field_size_limit(MAX_FIELD_CHARS)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     rows = csv.DictReader(text)
     try:

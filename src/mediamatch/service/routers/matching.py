@@ -19,8 +19,9 @@ from mediamatch.store.accounts import ApiKey
 router = APIRouter(prefix="/v1", tags=["matching"])
 
 BODY_DOC = (
-    "Body: an image (any image content type or application/octet-stream), multipart files, "
-    'or JSON {"items": [{"image": "<base64>"}, ...]} with at most max_batch items.'
+    "Body: an image or a video (any content type or application/octet-stream), multipart files, "
+    'or JSON {"items": [{"image": "<base64>"}, ...]} with at most max_batch items. '
+    "Videos are sampled at one frame per second and must fit max_item_bytes."
 )
 
 
@@ -52,10 +53,11 @@ async def hash_endpoint(
     key: Annotated[ApiKey, Depends(require("hash"))],
     algorithm: Annotated[list[str] | None, Query()] = None,
 ) -> Any:
-    """Hashes of each item, with quality; nothing about the image is kept."""
+    """Hashes of each item, with quality; nothing about the image or video is kept."""
     state = _state(request)
     items = await _counted_items(request, state, key, allow_hashes=False)
-    results = await run_in_threadpool(hash_items, state, items, algorithm or ["pdq", "gradgrid144", "md5"])
+    chosen = algorithm or ["pdq", "gradgrid144", "md5", "vpdq"]
+    results = await run_in_threadpool(hash_items, state, items, chosen)
     return _reply(request, results)
 
 
