@@ -6,13 +6,13 @@ algorithm, hash)`` becomes one on ``(bank_id, algorithm, sha256(hash))``: the sa
 uniqueness, a fixed 32-byte key. SQLite has no such limit and keeps its constraint.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
