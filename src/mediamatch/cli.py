@@ -27,6 +27,7 @@ from mediamatch.engine.records import (
     file_hashes_to_row,
     file_matches_to_dict,
 )
+from mediamatch.engine.resilience import Resilience
 from mediamatch.errors import ImportFailed, MediamatchError
 from mediamatch.media import DecodeOptions
 
@@ -183,6 +184,12 @@ def match_command(
         ),
     ] = None,
     no_index_cache: Annotated[bool, typer.Option(help="Build indexes from the database every time.")] = False,
+    resilience: Annotated[
+        bool,
+        typer.Option(
+            help="Also match flipped, turned, bordered, embedded and cropped copies (resilience stage)."
+        ),
+    ] = True,
 ) -> None:
     """Match files against banks: one JSON line per file with bank, entry, classification, distance.
 
@@ -190,7 +197,10 @@ def match_command(
     """
     default_cache = Path(platformdirs.user_cache_dir("mediamatch")) / "indexes"
     cache = None if no_index_cache else index_cache or default_cache
-    matcher = Matcher(open_store(context), default_registry(), bank or (), mode=mode, cache_dir=cache)
+    stage = Resilience() if resilience else Resilience.off()
+    matcher = Matcher(
+        open_store(context), default_registry(), bank or (), mode=mode, cache_dir=cache, resilience=stage
+    )
     failed = total = 0
     for path in iter_files(paths):
         found = matcher.match_file(path)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediamatch.algorithms import FileHashAlgorithm, HashAlgorithm, HashResult, ImageHashAlgorithm
+from mediamatch.engine.resilience import QueryVariant, Resilience, query_variants
 from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm, UnsupportedMedia
 from mediamatch.media import DecodedImage, DecodeOptions, decode_image
 from mediamatch.media.image import read_limited
@@ -48,13 +49,18 @@ class ItemError:
 
 @dataclass(frozen=True, slots=True)
 class FileHashes:
-    """The outcome for one file: hashes by algorithm name, or an error."""
+    """The outcome for one file: hashes by algorithm name, or an error.
+
+    ``variants`` holds the resilience stage's query hashes by algorithm (each list starts
+    with the hash in ``results``), only when the hasher runs the stage.
+    """
 
     path: str
     results: dict[str, HashResult] = field(default_factory=dict)
     media_type: MediaType | None = None
     size: tuple[int, int] | None = None
     error: ItemError | None = None
+    variants: dict[str, list[QueryVariant]] = field(default_factory=dict)
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -98,7 +104,9 @@ class FileHasher:
         *,
         mode: HashMode = HashMode.EXACT,
         decode_options: DecodeOptions | None = None,
+        resilience: Resilience | None = None,
     ) -> None:
+        """``resilience``: also compute the stage's query variants of each image (default: off)."""
         if not algorithms:
             raise UnknownAlgorithm("at least one algorithm is required")
         self.image_algorithms = [a for a in algorithms if isinstance(a, ImageHashAlgorithm)]
@@ -111,9 +119,16 @@ class FileHasher:
         if mode is HashMode.FAST:
             options = dataclasses.replace(options, reduce_to=FAST_MODE_SHORT_SIDE)
         self.decode_options = options
+        self.resilience = resilience if resilience is not None and resilience.enabled else None
 
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
         return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
+
+    def _hash_image(self, image: DecodedImage) -> tuple[dict[str, HashResult], dict[str, list[QueryVariant]]]:
+        if self.resilience is None:
+            return self.hash_decoded(image), {}
+        variants = query_variants(image.pixels, self.image_algorithms, self.resilience)
+        return {name: found[0].result for name, found in variants.items()}, variants
 
     def _read_if_decodable(self, path: Path, size: int) -> bytes | None:
         """The whole file when images are to be hashed and it fits the decode limit, else None."""
@@ -160,8 +175,10 @@ class FileHasher:
             image = decode_image(data, self.decode_options)
         except MediamatchError as error:
             return FileHashes(name, self._in_request_order(results), error=ItemError.from_exception(error))
-        results.update(self.hash_decoded(image))
-        return FileHashes(name, self._in_request_order(results), image.media_type, image.source_size)
+        hashed, variants = self._hash_image(image)
+        results.update(hashed)
+        ordered = self._in_request_order(results)
+        return FileHashes(name, ordered, image.media_type, image.source_size, variants=variants)
 
     def _in_request_order(self, results: dict[str, HashResult]) -> dict[str, HashResult]:
         return {name: results[name] for name in self.names if name in results}

@@ -1,0 +1,137 @@
+"""The resilience stage: several hashes per picture, so flips, borders, screenshots and crops still match.
+
+Two halves, both pure functions of decoded pixels that every front end shares (file
+matching, the service, the scanner, video frames):
+
+- query side, ``query_variants``: the picture's own hash, its dihedral variants (mirror
+  images and quarter turns; free for algorithms that derive them from one transform, such
+  as PDQ), and the hashes of the content boxes that ``content_box.content_boxes`` finds
+  (the picture with uniform borders, letterbox bars or a caption bar removed, or the
+  picture embedded in a screenshot or collage), each again with its dihedral variants.
+  Works against any bank, including banks imported as hash lists.
+- bank side, ``region_hashes``: hashes of fixed sub-regions of a bank image (``REGIONS``),
+  stored with its entry when the bank is built from images, so a query that is a crop of
+  the bank image meets a stored hash of nearly the same region. Needs the bank image.
+
+A pair's distance is the smallest over every query variant and every stored hash of the
+entry, so each extra hash raises the chance that unrelated pictures meet: thresholds for
+a stage configuration must be calibrated with that configuration (``bench/robustness.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from mediamatch.algorithms import Dihedral, HashResult, ImageHashAlgorithm
+from mediamatch.engine.content_box import Box, content_boxes
+from mediamatch.model import RGBPixels
+
+ORIGINAL = "original"
+
+
+@dataclass(frozen=True, slots=True)
+class Resilience:
+    """Which parts of the stage run. ``Resilience.off()`` gives plain matching.
+
+    ``dihedral_skip`` names algorithms left without dihedral variants: by default
+    gradgrid144, which recomputes its grid for each of the eight (PDQ derives them from
+    one DCT, almost free) and, matched beside PDQ, adds no flipped or turned picture that
+    PDQ's variants do not already find; each variant also spends false-match budget.
+    """
+
+    dihedral: bool = True
+    content_boxes: bool = True
+    max_boxes: int = 2
+    dihedral_skip: frozenset[str] = frozenset({"gradgrid144"})
+
+    @classmethod
+    def off(cls) -> Resilience:
+        return cls(dihedral=False, content_boxes=False)
+
+    @property
+    def enabled(self) -> bool:
+        return self.dihedral or self.content_boxes
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVariant:
+    """One query hash: ``label`` says how it was derived (``original``, ``flipy``, ``box1/rotate90``)."""
+
+    label: str
+    result: HashResult
+
+
+def _variants_of(
+    pixels: RGBPixels, algorithm: ImageHashAlgorithm, prefix: str, dihedral: bool
+) -> list[QueryVariant]:
+    if not (dihedral and algorithm.has_dihedral):
+        return [QueryVariant(prefix or ORIGINAL, algorithm.hash_pixels(pixels))]
+    variants = []
+    for turn, result in algorithm.hash_dihedral(pixels).items():
+        name = turn.value if turn is not Dihedral.ORIGINAL else ""
+        label = "/".join(part for part in (prefix, name) if part) or ORIGINAL
+        variants.append(QueryVariant(label, result))
+    return variants
+
+
+def query_variants(
+    pixels: RGBPixels,
+    algorithms: Sequence[ImageHashAlgorithm],
+    options: Resilience | None = None,
+) -> dict[str, list[QueryVariant]]:
+    """Query hashes of one decoded picture, by algorithm name.
+
+    Each list starts with the plain hash (label ``original``, identical to
+    ``algorithm.hash_pixels(pixels)``); with the stage off it is the only one. Dihedral
+    variants are added only for algorithms that declare ``has_dihedral``. Content boxes
+    are found once and hashed by every algorithm.
+    """
+    chosen = options or Resilience()
+    boxes = content_boxes(pixels, chosen.max_boxes) if chosen.content_boxes else []
+    found: dict[str, list[QueryVariant]] = {}
+    for algorithm in algorithms:
+        turns = chosen.dihedral and algorithm.name not in chosen.dihedral_skip
+        variants = _variants_of(pixels, algorithm, "", turns)
+        for number, box in enumerate(boxes, start=1):
+            variants += _variants_of(box.crop(pixels), algorithm, f"box{number}", turns)
+        found[algorithm.name] = variants
+    return found
+
+
+REGIONS: Mapping[str, tuple[float, float, float, float]] = {"centre80": (0.1, 0.1, 0.9, 0.9)}
+"""Sub-regions stored with a bank image: (top, left, bottom, right) as shares of its height and width.
+
+One region, the centre 80 % of each side, so that the bank grows by one hash an entry
+per algorithm. Reasoning, not fitting: a crop that removes up to 20 % of each side,
+split anyhow between the two sides, leaves a window whose edges lie within 10 % of the
+centre region's, the same offset an uncropped hash meets with a 10 % crop, which
+gradgrid144 tolerates by design (blurred gradients pooled in overlapping 6x6 cells). PDQ
+tolerates only a few per cent, so for PDQ the region helps centred crops only.
+"""
+
+
+REGION_ALGORITHMS = frozenset({"gradgrid144"})
+"""Algorithms whose region hashes are stored when a bank is built from images. gradgrid144
+only: its region is what makes 20 % crops match, while a PDQ region would help centred
+crops alone and take the bank past ten times plain PDQ's size (PDQ 32 bytes, gradgrid144
+144 bytes, its region 144 bytes: 320 bytes an entry)."""
+
+
+def region_box(pixels: RGBPixels, region: tuple[float, float, float, float]) -> Box:
+    """The pixel box of a region given as shares of the image's height and width."""
+    rows, cols = pixels.shape[0], pixels.shape[1]
+    top, left, bottom, right = region
+    return Box(round(top * rows), round(left * cols), round(bottom * rows), round(right * cols))
+
+
+def region_hashes(
+    pixels: RGBPixels,
+    algorithm: ImageHashAlgorithm,
+    regions: Mapping[str, tuple[float, float, float, float]] = REGIONS,
+) -> dict[str, HashResult]:
+    """Hashes of each region of a bank image, to store beside the entry's own hash."""
+    return {
+        name: algorithm.hash_pixels(region_box(pixels, region).crop(pixels))
+        for name, region in regions.items()
+    }
