@@ -32,6 +32,7 @@ def test_file_then_environment(tmp_path: Path) -> None:
         {"MEDIAMATCH_ENVIRONMENT": "production", "MEDIAMATCH_KEY_PEPPER": "short"},
         {"MEDIAMATCH_ENVIRONMENT": "staging"},
         {"MEDIAMATCH_MAX_BATCH": "many"},
+        {"MEDIAMATCH_RESILIENCE": "maybe"},
     ],
 )
 def test_insecure_or_malformed_settings_are_refused(environ: dict[str, str]) -> None:
@@ -59,3 +60,11 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     names = ["DB" if f == "database_url" else f.upper() for f in Settings.__dataclass_fields__]
     assert [name for name in names if f"`{name}`" not in readme] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("false", False), ("0", False), ("off", False), ("true", True)]
+)
+def test_resilience_is_a_boolean_setting(text: str, expected: bool) -> None:
+    assert Settings.load(environ={"MEDIAMATCH_RESILIENCE": text}).resilience is expected
+    assert Settings().resilience is True

@@ -18,7 +18,9 @@ POSTGRES_URL = os.environ.get("MEDIAMATCH_TEST_POSTGRES_URL", "")
 def _reset_postgres(url: str) -> None:
     engine = create_engine(engine_url(url))
     with engine.begin() as connection:
-        tables = "entries, banks, store_state, api_keys, organisations, audit_log, alembic_version"
+        tables = (
+            "entry_regions, entries, banks, store_state, api_keys, organisations, audit_log, alembic_version"
+        )
         connection.execute(text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
     engine.dispose()
 

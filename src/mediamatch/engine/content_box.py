@@ -42,6 +42,11 @@ flooding from the edge may eat a line of a photo that touches it."""
 FRAME_SHARE = 0.8
 """Share of a line just inside a box's inner side that must be foreground, for a straight edge."""
 EDGE_LINES = 3
+UNIFORM_SHARE = 0.95
+"""Share of an edge line's pixels that must be near its median colour for it to start a margin."""
+MARGIN_SHARE = 0.2
+"""Share of a line's pixels near the margin colour for the margin to go on: caption text may cover
+most of a line, but the margin only extends to a later line if that one is uniform again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +194,78 @@ def _framed(background: npt.NDArray[np.bool_], top: int, left: int, bottom: int,
     return bool(sides) and all(side.max() >= FRAME_SHARE for side in sides)
 
 
+def _tighten(small: npt.NDArray[np.int16], background: npt.NDArray[np.bool_], sides: list[int]) -> list[int]:
+    """Move each inner side inward past lines that are background-coloured on the whole.
+
+    Compression rings beside a picture's edge, so the flood (which needs smooth steps)
+    stops a line or two short; a line whose median colour is within ``COLOUR_TOLERANCE``
+    of the background just outside it is still background. At most ``EDGE_LINES`` lines.
+    """
+    rows, cols = background.shape
+    top, left, bottom, right = sides
+
+    def is_background(line: npt.NDArray[np.int16], outside: npt.NDArray[np.int16]) -> bool:
+        colour = np.median(outside, axis=0)
+        return bool(np.abs(np.median(line, axis=0) - colour).max() <= COLOUR_TOLERANCE)
+
+    for _ in range(EDGE_LINES):
+        if top > 0 and bottom - top > 2 and is_background(small[top, left:right], small[top - 1, left:right]):
+            top += 1
+        if (
+            bottom < rows
+            and bottom - top > 2
+            and is_background(small[bottom - 1, left:right], small[bottom, left:right])
+        ):
+            bottom -= 1
+        if (
+            left > 0
+            and right - left > 2
+            and is_background(small[top:bottom, left], small[top:bottom, left - 1])
+        ):
+            left += 1
+        if (
+            right < cols
+            and right - left > 2
+            and is_background(small[top:bottom, right - 1], small[top:bottom, right])
+        ):
+            right -= 1
+    return [top, left, bottom, right]
+
+
+def _margin_lines(lines: npt.NDArray[np.int16], limit: int) -> int:
+    """How many of ``lines`` (outermost first, each ``(pixels, 3)``) form a uniform margin.
+
+    The outermost line must be uniform (``UNIFORM_SHARE`` of its pixels within
+    ``COLOUR_TOLERANCE`` of its median colour). The margin ends after the last uniform line
+    met before the first line with less than ``MARGIN_SHARE`` of its pixels near that
+    colour: lines of a caption's text (partly covered) may lie between uniform ones.
+    """
+    colour = np.median(lines[0], axis=0)
+    near = (np.abs(lines[:limit] - colour).max(axis=2) <= COLOUR_TOLERANCE).mean(axis=1)
+    if near[0] < UNIFORM_SHARE:
+        return 0
+    below = np.flatnonzero(near < MARGIN_SHARE)
+    end = int(below[0]) if below.size else limit
+    uniform = np.flatnonzero(near[:end] >= UNIFORM_SHARE)
+    return int(uniform[-1]) + 1
+
+
+def _trimmed(small: npt.NDArray[np.int16]) -> list[int] | None:
+    """Top, left, bottom, right after removing a uniform margin from each side; None if none.
+
+    One margin a side: trimming again would eat into pictures whose own edges are plain
+    (an object photographed on white); nested frames are left to the flood's boxes.
+    """
+    rows, cols = small.shape[0], small.shape[1]
+    top = _margin_lines(small, rows // 2)
+    bottom = rows - _margin_lines(small[::-1], rows // 2)
+    left = _margin_lines(small.transpose(1, 0, 2), cols // 2)
+    right = cols - _margin_lines(small.transpose(1, 0, 2)[::-1], cols // 2)
+    if (top, left, bottom, right) == (0, 0, rows, cols):
+        return None
+    return [top, left, bottom, right]
+
+
 def content_boxes(pixels: RGBPixels, limit: int = 2) -> list[Box]:
     """Up to ``limit`` boxes of foreground framed by background, largest first.
 
@@ -198,13 +275,14 @@ def content_boxes(pixels: RGBPixels, limit: int = 2) -> list[Box]:
     rows, cols = pixels.shape[0], pixels.shape[1]
     if rows < 8 or cols < 8 or limit <= 0:
         return []
-    small, row_scale, col_scale = _reduced(pixels)
+    small, _, _ = _reduced(pixels)
     height, width = small.shape[0], small.shape[1]
     flat = np.ascontiguousarray(small.reshape(height * width, 3))
     background = _background(flat, width, COLOUR_TOLERANCE, STEP_TOLERANCE).reshape(height, width)
-    if not background.any():
-        return []
-    boxes = []
+    found: list[tuple[int, list[int]]] = []
+    trimmed = _trimmed(small)
+    if trimmed is not None:
+        found.append((height * width + 1, trimmed))  # ranks first: margins are the common case
     for count, top, left, bottom, right in _components(~background).tolist():
         area = (bottom - top) * (right - left)
         if not MIN_BOX_SHARE * height * width <= area <= MAX_BOX_SHARE * height * width:
@@ -214,12 +292,36 @@ def content_boxes(pixels: RGBPixels, limit: int = 2) -> list[Box]:
         right = width if right >= width - SNAP_CELLS else right
         if count < MIN_FILL * area or not _framed(background, top, left, bottom, right):
             continue
+        found.append((count, _tighten(small, background, [top, left, bottom, right])))
+    return _distinct_boxes(found, (height, width), (rows, cols), limit)
+
+
+def _distinct_boxes(
+    found: list[tuple[int, list[int]]], small: tuple[int, int], full: tuple[int, int], limit: int
+) -> list[Box]:
+    """The largest-ranked boxes in full-size pixels, dropping near-duplicates and out-of-range sizes."""
+    (height, width), (rows, cols) = small, full
+    row_scale, col_scale = rows / height, cols / width
+    boxes: list[Box] = []
+    for _, (top, left, bottom, right) in sorted(found, key=lambda item: -item[0]):
+        area = (bottom - top) * (right - left)
+        if not MIN_BOX_SHARE * height * width <= area <= MAX_BOX_SHARE * height * width:
+            continue
         box = Box(
             round(top * row_scale),
             round(left * col_scale),
             min(rows, round(bottom * row_scale)),
             min(cols, round(right * col_scale)),
         )
-        boxes.append((count, box))
-    boxes.sort(key=lambda item: -item[0])
-    return [box for _, box in boxes[:limit]]
+        tolerance = 0.02 * max(rows, cols)
+        if any(
+            max(abs(a - b) for a, b in zip(_sides(box), _sides(seen), strict=True)) <= tolerance
+            for seen in boxes
+        ):
+            continue
+        boxes.append(box)
+    return boxes[:limit]
+
+
+def _sides(box: Box) -> tuple[int, int, int, int]:
+    return box.top, box.left, box.bottom, box.right

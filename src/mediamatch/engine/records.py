@@ -67,6 +67,7 @@ def _match_to_dict(match: BankMatch) -> dict[str, Any]:
         "classification": match.classification.value if match.classification else None,
         "algorithm": match.algorithm,
         "distance": match.distance,
+        "variant": match.variant,
     }
 
 
