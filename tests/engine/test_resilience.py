@@ -15,6 +15,7 @@ from mediamatch.engine.resilience import (
     ORIGINAL,
     REGION_ALGORITHMS,
     REGIONS,
+    STAGE_THRESHOLDS,
     Resilience,
     query_variants,
     region_box,
@@ -141,3 +142,16 @@ def test_file_hasher_gives_variants_only_with_the_stage(tmp_path: Path) -> None:
     staged = FileHasher([PDQ], resilience=Resilience()).hash_file(upload)
     assert staged.variants["pdq"][0].result == staged.results["pdq"]
     assert len(staged.variants["pdq"]) == 16
+
+
+def test_the_stage_tightens_gradgrid_default_threshold_but_not_a_bank_own(store: Store) -> None:
+    store.create_bank("DEFAULTS")
+    store.create_bank("OWN", thresholds={"gradgrid144": 150})
+    store.add_entries("DEFAULTS", [NewEntry("gradgrid144", GRAD.hash_pixels(PHOTO).value.data)])
+    defaults, own = store.bank("DEFAULTS"), store.bank("OWN")
+    staged = Matcher(store, REGISTRY)
+    plain = Matcher(store, REGISTRY, resilience=Resilience.off())
+    assert staged.threshold(defaults, "gradgrid144") == STAGE_THRESHOLDS["gradgrid144"] < GRAD.threshold
+    assert plain.threshold(defaults, "gradgrid144") == GRAD.threshold
+    assert staged.threshold(own, "gradgrid144") == plain.threshold(own, "gradgrid144") == 150
+    assert staged.threshold(defaults, "pdq") == PDQ.threshold

@@ -240,10 +240,10 @@ def _margin_lines(lines: npt.NDArray[np.int16], limit: int) -> int:
     met before the first line with less than ``MARGIN_SHARE`` of its pixels near that
     colour: lines of a caption's text (partly covered) may lie between uniform ones.
     """
-    colour = np.median(lines[0], axis=0)
+    colour = np.median(lines[0], axis=0).astype(np.int16)
+    if (np.abs(lines[0] - colour).max(axis=1) <= COLOUR_TOLERANCE).mean() < UNIFORM_SHARE:
+        return 0  # the common case, decided on one line
     near = (np.abs(lines[:limit] - colour).max(axis=2) <= COLOUR_TOLERANCE).mean(axis=1)
-    if near[0] < UNIFORM_SHARE:
-        return 0
     below = np.flatnonzero(near < MARGIN_SHARE)
     end = int(below[0]) if below.size else limit
     uniform = np.flatnonzero(near[:end] >= UNIFORM_SHARE)
@@ -257,10 +257,11 @@ def _trimmed(small: npt.NDArray[np.int16]) -> list[int] | None:
     (an object photographed on white); nested frames are left to the flood's boxes.
     """
     rows, cols = small.shape[0], small.shape[1]
+    columns = np.ascontiguousarray(small.transpose(1, 0, 2))
     top = _margin_lines(small, rows // 2)
     bottom = rows - _margin_lines(small[::-1], rows // 2)
-    left = _margin_lines(small.transpose(1, 0, 2), cols // 2)
-    right = cols - _margin_lines(small.transpose(1, 0, 2)[::-1], cols // 2)
+    left = _margin_lines(columns, cols // 2)
+    right = cols - _margin_lines(columns[::-1], cols // 2)
     if (top, left, bottom, right) == (0, 0, rows, cols):
         return None
     return [top, left, bottom, right]

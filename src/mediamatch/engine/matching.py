@@ -198,7 +198,13 @@ class Matcher:
             index.add(ids, [chosen.from_bytes(raw) for raw in data])
 
     def threshold(self, bank: Bank, algorithm: str) -> int:
-        return int(bank.thresholds.get(algorithm, self.registry.get(algorithm).threshold))
+        """The bank's own threshold, else the stage's default for the algorithm (stage on), else the
+        algorithm's default."""
+        if algorithm in bank.thresholds:
+            return int(bank.thresholds[algorithm])
+        if self.resilience.enabled and algorithm in self.resilience.thresholds:
+            return self.resilience.thresholds[algorithm]
+        return self.registry.get(algorithm).threshold
 
     def match_results(
         self,
