@@ -62,7 +62,13 @@ def write_chart(transforms: Sequence[str], columns: Sequence[Column], path: Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = [c for c in columns if c.name.startswith(("PDQ plain", "PDQ +query", "PDQ OR"))]
+    wanted = (
+        "PDQ plain",
+        "PDQ +query",
+        "PDQ plain OR gradgrid plain",
+        "PDQ +query OR gradgrid +query+regions",
+    )
+    shown = [c for c in columns if c.name in wanted]
     rows = np.arange(len(transforms))
     height = 0.8 / len(shown)
     figure, axes = plt.subplots(figsize=(8, 0.28 * len(transforms) + 1.2), dpi=80)
@@ -74,7 +80,7 @@ def write_chart(transforms: Sequence[str], columns: Sequence[Column], path: Path
     axes.set_xlabel("recall at <= 1 false match per million unrelated pairs")
     axes.axvline(0.95, color="grey", linewidth=0.6, linestyle=":")
     axes.axvline(0.80, color="grey", linewidth=0.6, linestyle=":")
-    axes.legend(fontsize=7, loc="lower right")
+    axes.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)

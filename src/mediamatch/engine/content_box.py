@@ -174,11 +174,13 @@ def _reduced(pixels: RGBPixels) -> tuple[npt.NDArray[np.int16], float, float]:
 
 
 def _framed(background: npt.NDArray[np.bool_], top: int, left: int, bottom: int, right: int) -> bool:
-    """Whether every side of the box that is not the image's edge is a straight edge of foreground.
+    """Whether the box's sides that are not the image's edge are straight edges of foreground.
 
     A picture pasted on a background fills the box's first line inside each such side (one
     of the first ``EDGE_LINES``, to allow for a blurred or dark edge); a flat patch of a
     photo (sky, shadow) that touches the image's edge leaves a ragged remainder, refused here.
+    With three or four inner sides one may be ragged: a picture whose sky meets a background
+    of nearly its colour along one edge still has three straight ones.
     """
     rows, cols = background.shape
     inside = ~background[top:bottom, left:right]
@@ -191,7 +193,8 @@ def _framed(background: npt.NDArray[np.bool_], top: int, left: int, bottom: int,
         sides.append(inside[:, :EDGE_LINES].mean(axis=0))
     if right < cols:
         sides.append(inside[:, -EDGE_LINES:].mean(axis=0))
-    return bool(sides) and all(side.max() >= FRAME_SHARE for side in sides)
+    straight = sum(bool(side.max() >= FRAME_SHARE) for side in sides)
+    return straight >= max(1, len(sides) - 1) if len(sides) > 2 else straight == len(sides) > 0
 
 
 def _tighten(small: npt.NDArray[np.int16], background: npt.NDArray[np.bool_], sides: list[int]) -> list[int]:
