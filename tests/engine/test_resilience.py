@@ -45,6 +45,7 @@ def test_the_first_variant_is_the_plain_hash_and_off_gives_only_it() -> None:
     assert found["pdq"][0].label == ORIGINAL
     assert found["pdq"][0].result == PDQ.hash_pixels(PHOTO)
     assert found["gradgrid144"][0].result == GRAD.hash_pixels(PHOTO)
+    assert [v.label for v in found["gradgrid144"] if not v.regions_only] == [ORIGINAL]
     off = query_variants(PHOTO, [PDQ, GRAD], Resilience.off())
     assert {name: [v.label for v in variants] for name, variants in off.items()} == {
         "pdq": [ORIGINAL],
@@ -63,8 +64,9 @@ def test_dihedral_variants_find_a_mirrored_copy() -> None:
     assert nearest.label == "flipy"
     assert PDQ.distance(nearest.result.value, own) <= 16  # resampling is not quite mirror-symmetric
     assert PDQ.distance(found["pdq"][0].result.value, own) > PDQ.threshold
-    assert [v.label for v in found["gradgrid144"]] == [ORIGINAL]  # dihedral_skip by default
-    every = query_variants(PHOTO, [GRAD], Resilience(dihedral_skip=frozenset()))
+    turned = [v.label for v in found["gradgrid144"] if not v.regions_only]
+    assert turned == [ORIGINAL]  # dihedral_skip by default
+    every = query_variants(PHOTO, [GRAD], Resilience(dihedral_skip=frozenset(), crop_windows=False))
     assert len(every["gradgrid144"]) == 8
 
 
@@ -74,6 +76,19 @@ def test_a_bordered_copy_gets_a_box_variant_near_the_original() -> None:
     own = PDQ.hash_pixels(PHOTO).value
     assert PDQ.distance(found["pdq"][1].result.value, own) <= 16
     assert PDQ.distance(found["pdq"][0].result.value, own) > PDQ.threshold
+
+
+def test_crop_windows_find_the_stored_region_in_an_off_centre_crop() -> None:
+    rows, cols = PHOTO.shape[:2]
+    crop = np.ascontiguousarray(PHOTO[: round(rows * 0.9), round(cols * 0.1) :])  # bottom and left cut
+    stored = region_hashes(PHOTO, GRAD)["centre80"].value
+    windows = [v for v in query_variants(crop, [GRAD])["gradgrid144"] if v.regions_only]
+    assert [v.label for v in windows] == [f"window{i}" for i in range(9)]
+    nearest = min(windows, key=lambda v: GRAD.distance(v.result.value, stored))
+    assert nearest.label == "window6"  # bottom left: the region ends at the crop's bottom and left edge
+    plain = GRAD.distance(GRAD.hash_pixels(crop).value, stored)
+    assert GRAD.distance(nearest.result.value, stored) < plain / 2
+    assert query_variants(crop, [PDQ])["pdq"][-1].regions_only is False  # PDQ stores no regions
 
 
 def test_region_hashes_are_hashes_of_the_region() -> None:

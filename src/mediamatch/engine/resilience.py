@@ -23,6 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+from PIL import Image
+
 from mediamatch.algorithms import Dihedral, HashResult, ImageHashAlgorithm
 from mediamatch.engine.content_box import Box, content_boxes
 from mediamatch.model import RGBPixels
@@ -48,6 +51,7 @@ class Resilience:
 
     dihedral: bool = True
     content_boxes: bool = True
+    crop_windows: bool = True
     max_boxes: int = 2
     dihedral_skip: frozenset[str] = frozenset({"gradgrid144"})
     thresholds: Mapping[str, int] = field(default_factory=lambda: dict(STAGE_THRESHOLDS))
@@ -57,19 +61,21 @@ class Resilience:
 
     @classmethod
     def off(cls) -> Resilience:
-        return cls(dihedral=False, content_boxes=False)
+        return cls(dihedral=False, content_boxes=False, crop_windows=False)
 
     @property
     def enabled(self) -> bool:
-        return self.dihedral or self.content_boxes
+        return self.dihedral or self.content_boxes or self.crop_windows
 
 
 @dataclass(frozen=True, slots=True)
 class QueryVariant:
-    """One query hash: ``label`` says how it was derived (``original``, ``flipy``, ``box1/rotate90``)."""
+    """One query hash: ``label`` says how it was derived (``original``, ``flipy``, ``box1/rotate90``,
+    ``window4``). ``regions_only``: compare it with stored region hashes only (crop windows)."""
 
     label: str
     result: HashResult
+    regions_only: bool = False
 
 
 def _variants_of(
@@ -105,6 +111,8 @@ def query_variants(
         variants = _variants_of(pixels, algorithm, "", turns)
         for number, box in enumerate(boxes, start=1):
             variants += _variants_of(box.crop(pixels), algorithm, f"box{number}", turns)
+        if chosen.crop_windows and algorithm.name in REGION_ALGORITHMS:
+            variants += crop_windows(pixels, algorithm)
         found[algorithm.name] = variants
     return found
 
@@ -126,6 +134,36 @@ REGION_ALGORITHMS = frozenset({"gradgrid144"})
 only: its region is what makes 20 % crops match, while a PDQ region would help centred
 crops alone and take the bank past ten times plain PDQ's size (PDQ 32 bytes, gradgrid144
 144 bytes, its region 144 bytes: 320 bytes an entry)."""
+
+
+WINDOW_SHARE = 8 / 9
+"""Side of a crop window as a share of the query's side. A crop that removes 10 % of a side
+leaves 0.9 of it, and the stored centre region (0.8) is then 0.8 / 0.9 = 8/9 of the query,
+somewhere inside it; three placements a side (start, middle, end) put one window within
+1/18 of the query's side (about 5 %) of the region, an offset gradgrid144 tolerates. Lesser
+crops leave the region a little smaller than a window, again within that tolerance."""
+WINDOW_PLACES = (0.0, 0.5, 1.0)
+WINDOW_SIDE = 192
+"""Windows are cut from a copy reduced by a whole factor to at least this many pixels a side
+(twice the 96x96 that gradgrid144 averages to anyway): nine windows at full size would cost
+nine full hashes."""
+
+
+def crop_windows(pixels: RGBPixels, algorithm: ImageHashAlgorithm) -> list[QueryVariant]:
+    """Hashes of 3x3 windows of ``WINDOW_SHARE`` of the picture, to meet a stored centre region
+    of the picture it was cropped from (labels ``window0``-``window8``, compared with regions only)."""
+    factor = max(1, max(pixels.shape[0], pixels.shape[1]) // WINDOW_SIDE)
+    small = pixels if factor == 1 else np.asarray(Image.fromarray(pixels).reduce(factor))
+    rows, cols = small.shape[0], small.shape[1]
+    height, width = round(rows * WINDOW_SHARE), round(cols * WINDOW_SHARE)
+    windows: list[QueryVariant] = []
+    for y in WINDOW_PLACES:
+        for x in WINDOW_PLACES:
+            top, left = round(y * (rows - height)), round(x * (cols - width))
+            box = Box(top, left, top + height, left + width)
+            result = algorithm.hash_pixels(box.crop(small))
+            windows.append(QueryVariant(f"window{len(windows)}", result, regions_only=True))
+    return windows
 
 
 def region_box(pixels: RGBPixels, region: tuple[float, float, float, float]) -> Box:
