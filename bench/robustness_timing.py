@@ -68,7 +68,7 @@ def _per_item(items: Sequence[object], run: Callable[[object], None]) -> float:
 def _search(algorithm: ImageHashAlgorithm, pixels: Pixels, indexes: Sequence[HashIndex], stage: bool) -> None:
     options = Resilience() if stage else Resilience.off()
     for variant in query_variants(pixels, [algorithm], options)[algorithm.name]:
-        for index in indexes[1:] if variant.regions_only else indexes:
+        for index in indexes:
             index.search(variant.result.value, algorithm.threshold)
 
 
@@ -108,7 +108,7 @@ def time_files(
             (grad, [built[grad.name].own, built[grad.name].regions]),
         ):
             for variant in variants[algorithm.name]:
-                for index in indexes[1:] if variant.regions_only else indexes:
+                for index in indexes:
                     index.search(variant.result.value, algorithm.threshold)
 
     return _per_item(files, plain), _per_item(files, default)

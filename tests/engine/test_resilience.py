@@ -45,7 +45,7 @@ def test_the_first_variant_is_the_plain_hash_and_off_gives_only_it() -> None:
     assert found["pdq"][0].label == ORIGINAL
     assert found["pdq"][0].result == PDQ.hash_pixels(PHOTO)
     assert found["gradgrid144"][0].result == GRAD.hash_pixels(PHOTO)
-    assert [v.label for v in found["gradgrid144"] if not v.regions_only] == [ORIGINAL]
+    assert [v.label for v in found["gradgrid144"]] == [ORIGINAL, *(f"window{i}" for i in range(9))]
     off = query_variants(PHOTO, [PDQ, GRAD], Resilience.off())
     assert {name: [v.label for v in variants] for name, variants in off.items()} == {
         "pdq": [ORIGINAL],
@@ -64,7 +64,7 @@ def test_dihedral_variants_find_a_mirrored_copy() -> None:
     assert nearest.label == "flipy"
     assert PDQ.distance(nearest.result.value, own) <= 16  # resampling is not quite mirror-symmetric
     assert PDQ.distance(found["pdq"][0].result.value, own) > PDQ.threshold
-    turned = [v.label for v in found["gradgrid144"] if not v.regions_only]
+    turned = [v.label for v in found["gradgrid144"] if not v.label.startswith("window")]
     assert turned == [ORIGINAL]  # dihedral_skip by default
     every = query_variants(PHOTO, [GRAD], Resilience(dihedral_skip=frozenset(), crop_windows=False))
     assert len(every["gradgrid144"]) == 8
@@ -82,13 +82,13 @@ def test_crop_windows_find_the_stored_region_in_an_off_centre_crop() -> None:
     rows, cols = PHOTO.shape[:2]
     crop = np.ascontiguousarray(PHOTO[: round(rows * 0.9), round(cols * 0.1) :])  # bottom and left cut
     stored = region_hashes(PHOTO, GRAD)["centre80"].value
-    windows = [v for v in query_variants(crop, [GRAD])["gradgrid144"] if v.regions_only]
+    windows = [v for v in query_variants(crop, [GRAD])["gradgrid144"] if v.label.startswith("window")]
     assert [v.label for v in windows] == [f"window{i}" for i in range(9)]
     nearest = min(windows, key=lambda v: GRAD.distance(v.result.value, stored))
     assert nearest.label == "window6"  # bottom left: the region ends at the crop's bottom and left edge
     plain = GRAD.distance(GRAD.hash_pixels(crop).value, stored)
     assert GRAD.distance(nearest.result.value, stored) < plain / 2
-    assert query_variants(crop, [PDQ])["pdq"][-1].regions_only is False  # PDQ stores no regions
+    assert not any(v.label.startswith("window") for v in query_variants(crop, [PDQ])["pdq"])
 
 
 def test_region_hashes_are_hashes_of_the_region() -> None:
@@ -170,3 +170,19 @@ def test_the_stage_tightens_gradgrid_default_threshold_but_not_a_bank_own(store:
     assert plain.threshold(defaults, "gradgrid144") == GRAD.threshold
     assert staged.threshold(own, "gradgrid144") == plain.threshold(own, "gradgrid144") == 150
     assert staged.threshold(defaults, "pdq") == PDQ.threshold
+
+
+def test_an_off_centre_crop_matches_through_a_window_only_with_the_stage(
+    store: Store, tmp_path: Path
+) -> None:
+    store.create_bank("IMAGES")
+    (tmp_path / "bank").mkdir()
+    write(tmp_path / "bank", "known.png", PHOTO)
+    add_images(store, REGISTRY, "IMAGES", [tmp_path / "bank"], algorithms=["gradgrid144"])
+    rows, cols = PHOTO.shape[:2]
+    crop = write(tmp_path, "crop.png", np.ascontiguousarray(PHOTO[round(rows * 0.1) :, : round(cols * 0.9)]))
+    (staged,) = Matcher(store, REGISTRY).match_file(crop).matches
+    assert staged.variant.startswith("window")
+    assert staged.variant.endswith("~centre80")
+    plain = Matcher(store, REGISTRY, resilience=Resilience.off()).match_file(crop).matches
+    assert all(m.distance > staged.distance for m in plain)

@@ -245,7 +245,7 @@ class Matcher:
             ]
         best: dict[int, tuple[int, str]] = {}
         for query in queries:
-            for suffix, index in indexes[1:] if query.regions_only else indexes:
+            for suffix, index in indexes:
                 for match in index.search(query.result.value, widest):
                     if match.id not in best or match.distance < best[match.id][0]:
                         best[match.id] = (match.distance, query.label + suffix)
