@@ -33,8 +33,8 @@ from mediamatch.model import RGBPixels
 ORIGINAL = "original"
 STAGE_THRESHOLDS: Mapping[str, int] = {"gradgrid144": 119}
 """gradgrid144's threshold with the stage: its default, 139, keeps false matches at one per
-million for one query hash against one stored hash; with up to two content boxes and nine
-crop windows against the stored hash and a stored region, a pair is compared up to 24
+million for one query hash against one stored hash; with up to two content boxes and four
+crop windows against the stored hash and a stored region, a pair is compared up to 14
 times, and ``bench/robustness.py`` puts the one-per-million point for that at 119 (PDQ's
 default, 31, is far below its own such point, about 78, so it keeps its default)."""
 
@@ -138,18 +138,20 @@ crops alone and take the bank past ten times plain PDQ's size (PDQ 32 bytes, gra
 WINDOW_SHARE = 8 / 9
 """Side of a crop window as a share of the query's side. A crop that removes 10 % of a side
 leaves 0.9 of it, and the stored centre region (0.8) is then 0.8 / 0.9 = 8/9 of the query,
-somewhere inside it; three placements a side (start, middle, end) put one window within
-1/18 of the query's side (about 5 %) of the region, an offset gradgrid144 tolerates. Lesser
-crops leave the region a little smaller than a window, again within that tolerance."""
-WINDOW_PLACES = (0.0, 0.5, 1.0)
+somewhere in a free play of 1/9 of the query's side. Lesser crops leave the region a little
+smaller than a window, within gradgrid144's tolerance."""
+WINDOW_PLACES = (0.25, 0.75)
+"""Where windows start, as shares of the free play: two points at a quarter and three quarters
+leave a worst-case miss of a quarter of it (1/36 of the query's side, under 3 %), the same
+as three points at its ends and middle, with 4 windows a query instead of 9."""
 WINDOW_SIDE = 192
 """Windows are cut from a copy reduced by a whole factor to at least this many pixels a side
-(twice the 96x96 that gradgrid144 averages to anyway): nine windows at full size would cost
-nine full hashes."""
+(twice the 96x96 that gradgrid144 averages to anyway): four windows at full size would cost
+four full hashes."""
 
 
 def crop_windows(pixels: RGBPixels, algorithm: ImageHashAlgorithm) -> list[QueryVariant]:
-    """Hashes of 3x3 windows of ``WINDOW_SHARE`` of the picture (labels ``window0``-``window8``).
+    """Hashes of 2x2 windows of ``WINDOW_SHARE`` of the picture (labels ``window0``-``window3``).
 
     Made to meet a stored centre region of the picture the query was cropped from; they are
     compared with every stored hash, and against the whole picture's hash they also catch
