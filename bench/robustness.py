@@ -1,15 +1,27 @@
-"""Robustness: recall per transform at the threshold that keeps false matches <= 1 per 10^6 pairs.
+"""Accuracy benchmark: recall per transform, algorithm and matching mode at <= 1 false match per 10^6 pairs.
 
-Usage: python bench/robustness.py [--corpus DIR] [--limit N] [--max-side PX]
+Usage: python bench/robustness.py [--corpus DIR] [--per-transform N] [--max-side PX] [--chart PNG]
 
-Bank: real photos from ``../shared/corpus/collect.sh`` (./.corpus/photos), each scaled so
-its longer side is at most --max-side. Queries: every photo under every transform in
-``transforms.py`` (seeded). For each algorithm the threshold is the largest one whose false
-matches over all unrelated (query, bank) pairs stay within one per million; recall per
-transform is then the share of photos whose transformed copy matches its original.
-Each algorithm applies its own quality gate (PDQ 50, gradgrid144 its minimum; pHash none):
-an unusable hash never matches. "PDQ OR gradgrid" matches when either does, with the pair
-of thresholds that maximises mean recall while the combined false matches stay in budget.
+Bank: every real photo from ``../shared/corpus/collect.sh`` (./.corpus/photos), scaled so
+its longer side is at most --max-side. Queries: for each transform in ``transforms.py``, a
+seeded sample of --per-transform photos (the same sample for every transform), edited.
+
+Modes, per algorithm (each applies its own quality gate; an unusable hash never matches):
+- ``plain``: one query hash against one stored hash per entry (matching as before);
+- ``+query``: the resilience stage's query variants (dihedral turns and flips, content
+  boxes for borders, letterboxing and screenshots) against one stored hash: works for
+  banks imported as hash lists;
+- ``+query+regions``: the same, plus the stage's stored sub-region hashes of each bank
+  image (banks built from images).
+A pair's distance is the smallest over all its query and stored hashes, and each mode's
+threshold is calibrated on exactly those distances: the largest threshold at which
+unrelated (query, bank photo) pairs give at most one false match per million. Recall is
+the share of edited photos whose own original is then matched. "PDQ OR gradgrid" matches
+when either does, with the pair of thresholds maximising mean recall within the same budget;
+"PDQ +query OR gradgrid +query+regions" is what the engine does by default for a bank
+built from images (PDQ's stored hash, gradgrid144's stored hash and its one region);
+"engine default as shipped" is the same at the thresholds the engine uses (PDQ's default,
+gradgrid144's stage threshold) rather than calibrated ones.
 """
 
 from __future__ import annotations
@@ -18,66 +30,32 @@ import argparse
 import random
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
-import imagehash
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from mediamatch.algorithms import GradGridAlgorithm, PdqAlgorithm
+from mediamatch.algorithms import GradGridAlgorithm, HashResult, ImageHashAlgorithm, PdqAlgorithm
+from mediamatch.engine.resilience import STAGE_THRESHOLDS, Resilience, query_variants, region_hashes
 from mediamatch.media import decode_image
+from robustness_report import Column, print_notes, print_table, write_chart
+from robustness_timing import time_files, time_modes
 from transforms import TRANSFORMS
 
 FALSE_MATCH_RATE = 1e-6
+FAR = 10**9
 IntArray = npt.NDArray[np.int64]
+Vectors = npt.NDArray[np.uint8]
+Mask = npt.NDArray[np.bool_]
+MODES = ("plain", "+query", "+query+regions")
+COMBINATIONS = (("plain", "plain"), ("+query", "+query+regions"), ("+query+regions", "+query+regions"))
+"""(PDQ mode, gradgrid mode) pairs matched together; the second is the engine's default."""
 
 
-@dataclass
-class Method:
-    name: str
-    compute: Callable[[Image.Image], tuple[npt.NDArray[np.uint8], bool]]
-    distances: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], IntArray]
-
-
-def hamming(queries: npt.NDArray[np.uint8], bank: npt.NDArray[np.uint8]) -> IntArray:
-    q = queries.view(np.uint64)
-    b = bank.view(np.uint64)
-    return np.bitwise_count(q[:, None, :] ^ b[None, :, :]).sum(axis=2).astype(np.int64)
-
-
-def euclidean(queries: npt.NDArray[np.uint8], bank: npt.NDArray[np.uint8]) -> IntArray:
-    q, b = queries.astype(np.float64), bank.astype(np.float64)
-    squared = (q * q).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * q @ b.T
-    return np.floor(np.sqrt(np.maximum(squared, 0))).astype(np.int64)
-
-
-def methods() -> list[Method]:
-    pdq, grad = PdqAlgorithm(), GradGridAlgorithm()
-
-    def ours(
-        algorithm: PdqAlgorithm | GradGridAlgorithm,
-    ) -> Callable[[Image.Image], tuple[npt.NDArray[np.uint8], bool]]:
-        def compute(image: Image.Image) -> tuple[npt.NDArray[np.uint8], bool]:
-            result = algorithm.hash_pixels(np.ascontiguousarray(np.asarray(image)))
-            return np.frombuffer(result.value.data, dtype=np.uint8), algorithm.is_usable(result)
-
-        return compute
-
-    def phash(image: Image.Image) -> tuple[npt.NDArray[np.uint8], bool]:
-        return np.packbits(imagehash.phash(image, hash_size=16).hash.ravel()), True
-
-    return [
-        Method("gradgrid144", ours(grad), euclidean),
-        Method("PDQ", ours(pdq), hamming),
-        Method("pHash-256", phash, hamming),
-    ]
-
-
-def load_photos(corpus: Path, limit: int, max_side: int) -> list[Image.Image]:
-    files = sorted(p for p in corpus.glob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})[:limit]
+def load_photos(corpus: Path, max_side: int) -> list[Image.Image]:
+    files = sorted(p for p in corpus.glob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
     if not files:
         sys.exit(f"no photos in {corpus}: run C=.corpus ../shared/corpus/collect.sh first")
     photos = []
@@ -88,26 +66,52 @@ def load_photos(corpus: Path, limit: int, max_side: int) -> list[Image.Image]:
     return photos
 
 
-@dataclass
-class Hashes:
-    vectors: npt.NDArray[np.uint8]
-    usable: npt.NDArray[np.bool_]
-    seconds: float
+def pixels_of(image: Image.Image) -> npt.NDArray[np.uint8]:
+    return np.ascontiguousarray(np.asarray(image.convert("RGB")))
 
 
-def hash_all(method: Method, images: list[Image.Image]) -> Hashes:
-    start = time.perf_counter()
-    pairs = [method.compute(image) for image in images]
-    elapsed = time.perf_counter() - start
-    return Hashes(np.stack([p[0] for p in pairs]), np.array([p[1] for p in pairs]), elapsed / len(images))
+def dense(algorithm: ImageHashAlgorithm, rows: Sequence[Sequence[HashResult]]) -> tuple[Vectors, Mask]:
+    """Ragged hash lists as a (items, widest, bytes) array and a mask of usable hashes."""
+    width = max(len(row) for row in rows)
+    length = len(rows[0][0].value.data)
+    vectors = np.zeros((len(rows), width, length), dtype=np.uint8)
+    usable = np.zeros((len(rows), width), dtype=bool)
+    for i, row in enumerate(rows):
+        for j, result in enumerate(row):
+            vectors[i, j] = np.frombuffer(result.value.data, dtype=np.uint8)
+            usable[i, j] = algorithm.is_usable(result)
+    return vectors, usable
 
 
-def pair_distances(method: Method, bank: Hashes, queries: Hashes) -> IntArray:
-    """Query x bank distances, with pairs involving an unusable hash set to a huge distance."""
-    distances = method.distances(queries.vectors, bank.vectors)
-    distances[~queries.usable, :] = 10**9
-    distances[:, ~bank.usable] = 10**9
-    return distances
+def pair_distances(metric: str, queries: Vectors, bank: Vectors) -> IntArray:
+    """All distances between two flat lists of hashes."""
+    if metric == "hamming":
+        q, b = queries.view(np.uint64), bank.view(np.uint64)
+        return np.bitwise_count(q[:, None, :] ^ b[None, :, :]).sum(axis=2, dtype=np.int64)
+    qf, bf = queries.astype(np.float64), bank.astype(np.float64)
+    squared = (qf * qf).sum(1)[:, None] + (bf * bf).sum(1)[None, :] - 2 * qf @ bf.T
+    return np.floor(np.sqrt(np.maximum(squared, 0)) + 1e-9).astype(np.int64)
+
+
+def mode_distances(
+    metric: str, query: tuple[Vectors, Mask], bank: tuple[Vectors, Mask], chunk: int = 32
+) -> dict[str, IntArray]:
+    """(queries, bank entries) distance matrix for each mode: minimum over the mode's hashes."""
+    (qv, qu), (bv, bu) = query, bank
+    count, variants, length = qv.shape
+    entries, stored = bv.shape[0], bv.shape[1]
+    flat_bank = bv.reshape(entries * stored, length)
+    out = {mode: np.empty((count, entries), dtype=np.int64) for mode in MODES}
+    for start in range(0, count, chunk):
+        stop = min(count, start + chunk)
+        d = pair_distances(metric, qv[start:stop].reshape(-1, length), flat_bank)
+        d = d.reshape(stop - start, variants, entries, stored)
+        d[~qu[start:stop]] = FAR
+        d[:, :, ~bu] = FAR
+        out["plain"][start:stop] = d[:, 0, :, 0]
+        out["+query"][start:stop] = d[:, :, :, 0].min(axis=1)
+        out["+query+regions"][start:stop] = d.min(axis=(1, 3))
+    return out
 
 
 def calibrate(unrelated: IntArray, budget: int) -> int:
@@ -116,87 +120,118 @@ def calibrate(unrelated: IntArray, budget: int) -> int:
     return int(smallest.max()) - 1
 
 
-def recall(distances: IntArray, threshold: int, photo_count: int) -> IntArray:
-    own = distances[np.arange(distances.shape[0]), np.arange(distances.shape[0]) % photo_count]
-    return (own <= threshold).reshape(-1, photo_count).mean(axis=1)
+def recall(matched: Mask, owners: IntArray, transforms: int) -> npt.NDArray[np.float64]:
+    own = matched[np.arange(matched.shape[0]), owners]
+    return own.reshape(transforms, -1).mean(axis=1)
 
 
 def best_or(
-    pdq: IntArray, grad: IntArray, unrelated: npt.NDArray[np.bool_], budget: int, photos: int, pdq_max: int
-) -> tuple[int, int, IntArray]:
-    best: tuple[float, int, int, IntArray] | None = None
-    grad_unrelated = grad[unrelated]
-    pdq_unrelated = pdq[unrelated]
-    for t1 in range(0, pdq_max + 1, 2):
+    pdq: IntArray, grad: IntArray, unrelated: Mask, budget: int, owners: IntArray, transforms: int
+) -> tuple[int, int, npt.NDArray[np.float64]]:
+    """PDQ and gradgrid thresholds that maximise mean recall when either may match."""
+    best: tuple[float, int, int, npt.NDArray[np.float64]] | None = None
+    pdq_unrelated, grad_unrelated = pdq[unrelated], grad[unrelated]
+    for t1 in range(0, calibrate(pdq_unrelated, budget) + 1, 2):
         taken = pdq_unrelated <= t1
         allowed = budget - int(taken.sum())
-        if allowed < 0:
-            continue
         t2 = calibrate(grad_unrelated[~taken], allowed)
-        combined = np.minimum(np.where(pdq <= t1, 0, 1), np.where(grad <= t2, 0, 1))
-        per_transform = recall(combined, 0, photos)
-        if best is None or per_transform.mean() > best[0]:
-            best = (float(per_transform.mean()), t1, t2, per_transform)
+        per_transform = recall((pdq <= t1) | (grad <= t2), owners, transforms)
+        if best is None or per_transform[1:].mean() > best[0]:
+            best = (float(per_transform[1:].mean()), t1, t2, per_transform)
     assert best is not None
     return best[1], best[2], best[3]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", type=Path, default=Path(".corpus/photos"))
-    parser.add_argument("--limit", type=int, default=10_000)
-    parser.add_argument("--max-side", type=int, default=1024)
-    args = parser.parse_args()
-    photos = load_photos(args.corpus, args.limit, args.max_side)
+def make_queries(photos: list[Image.Image], per_transform: int) -> tuple[list[Image.Image], IntArray]:
     rng = random.Random(2026)
-    queries = [transform(photo, rng) for transform in TRANSFORMS.values() for photo in photos]
-    count = len(photos)
-    unrelated = (np.arange(len(queries)) % count)[:, None] != np.arange(count)[None, :]
+    chosen = sorted(rng.sample(range(len(photos)), min(per_transform, len(photos))))
+    queries, owners = [], []
+    for transform in TRANSFORMS.values():
+        for index in chosen:
+            queries.append(transform(photos[index], rng))
+            owners.append(index)
+    return queries, np.array(owners, dtype=np.int64)
+
+
+def hash_everything(
+    algorithms: list[ImageHashAlgorithm], photos: list[Image.Image], queries: list[Image.Image]
+) -> dict[str, tuple[tuple[Vectors, Mask], tuple[Vectors, Mask]]]:
+    bank_rows: dict[str, list[list[HashResult]]] = {a.name: [] for a in algorithms}
+    for photo in photos:
+        pixels = pixels_of(photo)
+        for algorithm in algorithms:
+            extra = region_hashes(pixels, algorithm).values()
+            bank_rows[algorithm.name].append([algorithm.hash_pixels(pixels), *extra])
+    query_rows: dict[str, list[list[HashResult]]] = {a.name: [] for a in algorithms}
+    for image in queries:
+        for name, variants in query_variants(pixels_of(image), algorithms, Resilience()).items():
+            query_rows[name].append([v.result for v in variants])
+    return {a.name: (dense(a, query_rows[a.name]), dense(a, bank_rows[a.name])) for a in algorithms}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--corpus", type=Path, default=Path(".corpus/photos"))
+    parser.add_argument("--per-transform", type=int, default=200)
+    parser.add_argument("--max-side", type=int, default=1024)
+    parser.add_argument("--timed", type=int, default=300, help="queries timed (spread over the transforms)")
+    parser.add_argument("--chart", type=Path, default=Path("docs/robustness.png"))
+    args = parser.parse_args()
+    started = time.perf_counter()
+    photos = load_photos(args.corpus, args.max_side)
+    queries, owners = make_queries(photos, args.per_transform)
+    unrelated = owners[:, None] != np.arange(len(photos))[None, :]
     budget = int(unrelated.sum() * FALSE_MATCH_RATE)
     print(
-        f"{count} photos x {len(TRANSFORMS)} transforms; {int(unrelated.sum())} unrelated pairs; "
+        f"{len(photos)} bank photos; {len(TRANSFORMS)} transforms x {len(queries) // len(TRANSFORMS)} "
+        f"seeded photos = {len(queries)} queries; {int(unrelated.sum())} unrelated pairs; "
         f"false-match budget {budget} (<= {FALSE_MATCH_RATE:g} per pair)\n"
     )
-    columns: dict[str, IntArray] = {}
-    all_distances: dict[str, IntArray] = {}
-    notes = []
-    for method in methods():
-        bank, query = hash_all(method, photos), hash_all(method, queries)
-        distances = pair_distances(method, bank, query)
-        threshold = calibrate(distances[unrelated], budget)
-        all_distances[method.name] = distances
-        columns[f"{method.name} (t={threshold})"] = recall(distances, threshold, count)
-        notes.append(
-            f"{method.name}: threshold {threshold}, {query.seconds * 1000:.1f} ms/query image, "
-            f"{int((~bank.usable).sum())} of {count} originals below its quality gate"
+    pdq, grad = PdqAlgorithm(), GradGridAlgorithm()
+    hashed = hash_everything([pdq, grad], photos, queries)
+    metrics = {pdq.name: "hamming", grad.name: "euclidean"}
+    labels = {pdq.name: "PDQ", grad.name: "gradgrid"}
+    columns: list[Column] = []
+    distances: dict[tuple[str, str], IntArray] = {}
+    for name, (query, bank) in hashed.items():
+        for mode, matrix in mode_distances(metrics[name], query, bank).items():
+            threshold = calibrate(matrix[unrelated], budget)
+            distances[(name, mode)] = matrix
+            values = recall(matrix <= threshold, owners, len(TRANSFORMS))
+            columns.append(Column(f"{labels[name]} {mode}", f"t={threshold}", values))
+    for pdq_mode, grad_mode in COMBINATIONS:
+        t1, t2, either = best_or(
+            distances[(pdq.name, pdq_mode)],
+            distances[(grad.name, grad_mode)],
+            unrelated,
+            budget,
+            owners,
+            len(TRANSFORMS),
         )
-    pdq_limit = int(columns_threshold(columns, "PDQ"))
-    t1, t2, either = best_or(
-        all_distances["PDQ"], all_distances["gradgrid144"], unrelated, budget, count, pdq_limit
+        name = f"PDQ {pdq_mode} OR gradgrid {grad_mode}"
+        columns.append(Column(name, f"t={t1}, {t2}", either))
+    shipped = (distances[(pdq.name, "+query")] <= pdq.threshold) | (
+        distances[(grad.name, "+query+regions")] <= STAGE_THRESHOLDS[grad.name]
     )
-    columns[f"PDQ OR gradgrid (t={t1}, {t2})"] = either
-    print_table(columns)
-    print()
-    for note in notes:
-        print("- " + note)
-
-
-def columns_threshold(columns: dict[str, IntArray], name: str) -> int:
-    label = next(key for key in columns if key.startswith(name + " "))
-    return int(label.split("t=")[1].rstrip(")"))
-
-
-def print_table(columns: dict[str, IntArray]) -> None:
-    print("| transform | " + " | ".join(columns) + " |")
-    print("|---" * (len(columns) + 1) + "|")
-    for index, name in enumerate(TRANSFORMS):
-        print(f"| {name} | " + " | ".join(f"{values[index]:.2f}" for values in columns.values()) + " |")
-    without_identity = slice(1, None)
+    columns.append(
+        Column(
+            "engine default as shipped",
+            f"t={pdq.threshold}, {STAGE_THRESHOLDS[grad.name]}",
+            recall(shipped, owners, len(TRANSFORMS)),
+        )
+    )
+    print_table(list(TRANSFORMS), columns)
     print(
-        "| **mean (excluding identity)** | "
-        + " | ".join(f"**{values[without_identity].mean():.3f}**" for values in columns.values())
-        + " |"
+        f"\n- engine default as shipped: {int(shipped[unrelated].sum())} false matches in "
+        f"{int(unrelated.sum())} unrelated pairs (PDQ at its default threshold, gradgrid144 at the stage's)"
     )
+    samples = [pixels_of(q) for q in queries[:: max(1, len(queries) // args.timed)]]
+    timings, built = time_modes([pdq, grad], samples, [pixels_of(p) for p in photos])
+    print_notes(hashed, timings, time_files(pdq, grad, samples, built))
+    write_chart(list(TRANSFORMS), columns, args.chart)
+    print(f"\nchart: {args.chart}; total {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

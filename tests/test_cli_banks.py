@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -50,6 +51,7 @@ def test_bank_lifecycle_and_match(db: list[str], tmp_path: Path) -> None:
             "classification": "A1",
             "algorithm": "pdq",
             "distance": 0,
+            "variant": "original",
         }
     ]
     exported = tmp_path / "out.txt"
@@ -59,6 +61,33 @@ def test_bank_lifecycle_and_match(db: list[str], tmp_path: Path) -> None:
     assert json.loads(run(db, "match", str(photo)))["matches"] == []
     run(db, "bank", "enable", "KNOWN")
     assert "deleted bank KNOWN (1 entries)" in run(db, "bank", "delete", "KNOWN", "--yes")
+
+
+def test_add_images_and_match_with_and_without_the_resilience_stage(db: list[str], tmp_path: Path) -> None:
+    folder = tmp_path / "known"
+    folder.mkdir()
+    photo = synthetic_photo(31, 480, 360)
+    (folder / "known.png").write_bytes(encode(photo, "PNG"))
+    run(db, "bank", "create", "IMAGES")
+    assert "1 files, 2 entries added, 1 region hashes" in run(db, "bank", "add-images", "IMAGES", str(folder))
+    assert "region hashes: 1" in run(db, "bank", "show", "IMAGES")
+    mirrored = tmp_path / "mirrored.png"
+    mirrored.write_bytes(encode(np.ascontiguousarray(photo[:, ::-1]), "PNG"))
+    staged = json.loads(run(db, "match", str(mirrored), "--no-index-cache"))["matches"]
+    assert {(m["algorithm"], m["variant"]) for m in staged} >= {("pdq", "flipy")}
+    plain = json.loads(run(db, "match", str(mirrored), "--no-index-cache", "--no-resilience"))["matches"]
+    assert all(m["variant"] == "original" for m in plain)
+    assert [m for m in plain if m["algorithm"] == "pdq"] == []
+
+
+def test_add_images_lists_files_it_cannot_read(db: list[str], tmp_path: Path) -> None:
+    run(db, "bank", "create", "IMAGES")
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"no image here")
+    result = RUNNER.invoke(cli.app, [*db, "bank", "add-images", "IMAGES", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.jpg: UnsupportedMedia" in result.stderr
+    assert "1 files, 0 entries added" in result.stdout
 
 
 def test_bad_input_exits_2_with_a_message_and_stores_nothing(

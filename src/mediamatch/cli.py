@@ -30,6 +30,7 @@ from mediamatch.engine.records import (
     file_hashes_to_row,
     file_matches_to_dict,
 )
+from mediamatch.engine.resilience import Resilience
 from mediamatch.errors import ImportFailed, MediamatchError
 from mediamatch.media import DecodeOptions
 from mediamatch.media.video import VideoOptions
@@ -236,6 +237,12 @@ def match_command(
     no_index_cache: Annotated[bool, typer.Option(help="Build indexes from the database every time.")] = False,
     fps: FpsOption = 1.0,
     video_size: VideoSizeOption = None,
+    resilience: Annotated[
+        bool,
+        typer.Option(
+            help="Also match flipped, turned, bordered, embedded and cropped copies (resilience stage)."
+        ),
+    ] = True,
 ) -> None:
     """Match files against banks: one JSON line per file with bank, entry, classification, distance.
 
@@ -246,8 +253,16 @@ def match_command(
     default_cache = Path(platformdirs.user_cache_dir("mediamatch")) / "indexes"
     cache = None if no_index_cache else index_cache or default_cache
     videos = video_options(fps, False, video_size)
-    store = open_store(context)
-    matcher = Matcher(store, default_registry(), bank or (), mode=mode, cache_dir=cache, video_options=videos)
+    stage = Resilience() if resilience else Resilience.off()
+    matcher = Matcher(
+        open_store(context),
+        default_registry(),
+        bank or (),
+        mode=mode,
+        cache_dir=cache,
+        video_options=videos,
+        resilience=stage,
+    )
     failed = total = 0
     for path in iter_files(paths):
         found = matcher.match_file(path)

@@ -9,10 +9,11 @@ from typing import Annotated
 import typer
 
 from mediamatch.algorithms import default_registry
+from mediamatch.engine.bank_images import DEFAULT_ALGORITHMS, add_images
 from mediamatch.engine.banks import export_stream, import_file
 from mediamatch.engine.hashlists import ListFormat
 from mediamatch.errors import InvalidBank
-from mediamatch.store import Store
+from mediamatch.store import Classification, Store
 
 bank_app = typer.Typer(help="Manage banks of known hashes.", no_args_is_help=True)
 
@@ -90,6 +91,7 @@ def show(context: typer.Context, name: NameArgument) -> None:
     typer.echo(f"thresholds: {bank.thresholds or 'algorithm defaults'}")
     for algorithm, count in store.count_by_algorithm(name).items():
         typer.echo(f"entries ({algorithm}): {count}")
+    typer.echo(f"region hashes: {store.count_regions(name)}")
 
 
 @bank_app.command("import")
@@ -107,6 +109,41 @@ def import_command(
         f"{report.already_present} already present, {report.deleted} deleted, "
         f"{report.skipped_fingerprints} unsupported fingerprints skipped"
     )
+
+
+@bank_app.command("add-images")
+def add_images_command(
+    context: typer.Context,
+    name: NameArgument,
+    paths: Annotated[list[Path], typer.Argument(help="Image files or folders (recursive).")],
+    algorithm: Annotated[
+        list[str] | None,
+        typer.Option("--algorithm", "-a", help="Image algorithms (default: pdq, gradgrid144)."),
+    ] = None,
+    regions: Annotated[
+        bool, typer.Option(help="Also store sub-region hashes, so crops of the images match.")
+    ] = True,
+    classification: Annotated[
+        Classification | None, typer.Option(help="Classification of every image.")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Tag every entry (repeatable).")] = None,
+) -> None:
+    """Hash images into a bank (external id: file name); files that fail are listed and skipped."""
+    report = add_images(
+        open_store(context),
+        default_registry(),
+        name,
+        paths,
+        algorithms=tuple(a.lower() for a in algorithm) if algorithm else DEFAULT_ALGORITHMS,
+        regions=regions,
+        classification=classification,
+        tags=tuple(tag or ()),
+    )
+    for path, error in report.errors:
+        typer.echo(f"{path}: {error.kind}: {error.message}", err=True)
+    typer.echo(f"{report.files} files, {report.added} entries added, {report.regions} region hashes")
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @bank_app.command("export")

@@ -35,6 +35,7 @@ def test_file_then_environment(tmp_path: Path) -> None:
         {"MEDIAMATCH_WEBHOOK_MAX_ATTEMPTS": "0"},
         {"MEDIAMATCH_QUARANTINE_DISPUTES": "0"},
         {"MEDIAMATCH_WEBHOOK_POLL_SECONDS": "0"},
+        {"MEDIAMATCH_RESILIENCE": "maybe"},
     ],
 )
 def test_insecure_or_malformed_settings_are_refused(environ: dict[str, str]) -> None:
@@ -72,3 +73,11 @@ def test_production_refuses_plain_http_to_ncmec() -> None:
     }
     with pytest.raises(InsecureSettings, match="https"):
         Settings.load(environ=environ)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("false", False), ("0", False), ("off", False), ("true", True)]
+)
+def test_resilience_is_a_boolean_setting(text: str, expected: bool) -> None:
+    assert Settings.load(environ={"MEDIAMATCH_RESILIENCE": text}).resilience is expected
+    assert Settings().resilience is True

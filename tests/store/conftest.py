@@ -19,9 +19,9 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(engine_url(url))
     with engine.begin() as connection:
         tables = (
-            "report_files, reports, entries, banks, store_state, api_keys, organisations, audit_log, "
-            "alembic_version, webhook_endpoints, webhook_deliveries, webhook_attempts, entry_feedback, "
-            "entry_quarantine"
+            "entry_regions, report_files, reports, entries, banks, store_state, api_keys, organisations, "
+            "audit_log, alembic_version, webhook_endpoints, webhook_deliveries, webhook_attempts, "
+            "entry_feedback, entry_quarantine"
         )
         connection.execute(text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
     engine.dispose()

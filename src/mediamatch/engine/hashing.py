@@ -22,6 +22,7 @@ from mediamatch.algorithms import (
     ImageHashAlgorithm,
     VideoHashAlgorithm,
 )
+from mediamatch.engine.resilience import QueryVariant, Resilience, query_variants
 from mediamatch.engine.video import VideoStats, hash_video
 from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm, UnsupportedMedia
 from mediamatch.media import DecodedImage, DecodeOptions, decode_image
@@ -56,7 +57,11 @@ class ItemError:
 
 @dataclass(frozen=True, slots=True)
 class FileHashes:
-    """The outcome for one file: hashes by algorithm name, or an error."""
+    """The outcome for one file: hashes by algorithm name, or an error.
+
+    ``variants`` holds the resilience stage's query hashes by algorithm (each list starts
+    with the hash in ``results``), only when the hasher runs the stage.
+    """
 
     path: str
     results: dict[str, HashResult] = field(default_factory=dict)
@@ -64,6 +69,7 @@ class FileHashes:
     size: tuple[int, int] | None = None
     error: ItemError | None = None
     video: VideoStats | None = None
+    variants: dict[str, list[QueryVariant]] = field(default_factory=dict)
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -120,7 +126,9 @@ class FileHasher:
         decode_options: DecodeOptions | None = None,
         video_options: VideoOptions | None = None,
         skip_other_media: bool = False,
+        resilience: Resilience | None = None,
     ) -> None:
+        """``resilience``: also compute the stage's query variants of each image (default: off)."""
         if not algorithms:
             raise UnknownAlgorithm("at least one algorithm is required")
         self.image_algorithms = [a for a in algorithms if isinstance(a, ImageHashAlgorithm)]
@@ -137,9 +145,16 @@ class FileHasher:
         self.decode_options = options
         self.video_options = video_options or VideoOptions()
         self.skip_other_media = skip_other_media
+        self.resilience = resilience if resilience is not None and resilience.enabled else None
 
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
         return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
+
+    def _hash_image(self, image: DecodedImage) -> tuple[dict[str, HashResult], dict[str, list[QueryVariant]]]:
+        if self.resilience is None:
+            return self.hash_decoded(image), {}
+        variants = query_variants(image.pixels, self.image_algorithms, self.resilience)
+        return {name: found[0].result for name, found in variants.items()}, variants
 
     def _read_if_decodable(self, path: Path, size: int) -> bytes | None:
         """The whole file when images are to be hashed and it fits the decode limit, else None."""
@@ -208,8 +223,10 @@ class FileHasher:
             image = decode_image(data, self.decode_options)
         except MediamatchError as error:
             return FileHashes(name, self._in_request_order(results), error=ItemError.from_exception(error))
-        results.update(self.hash_decoded(image))
-        return FileHashes(name, self._in_request_order(results), image.media_type, image.source_size)
+        hashed, variants = self._hash_image(image)
+        results.update(hashed)
+        ordered = self._in_request_order(results)
+        return FileHashes(name, ordered, image.media_type, image.source_size, variants=variants)
 
     def _hash_video(self, name: str, source: bytes | Path, results: dict[str, HashResult]) -> FileHashes:
         """Video hashes beside the digests already made; a decoding failure becomes the error."""

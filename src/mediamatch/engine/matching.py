@@ -7,6 +7,11 @@ quality). A hit counts for a bank when its distance is within that bank's thresh
 for the algorithm (inclusive; the algorithm's default unless the bank overrides it).
 When any suppression bank matches a file, the file's other matches are cancelled and
 reported as suppressed: suppression banks hold known false positives.
+
+With the resilience stage on (the default), a file is matched through every query
+variant the stage makes (``engine.resilience``) and, for entries built from images,
+through their stored region hashes too; an entry's distance is the smallest over all of
+them, and ``BankMatch.variant`` says which pair gave it.
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ from mediamatch.algorithms import (
     GradGridAlgorithm,
     HashAlgorithm,
     HashResult,
+    HashValue,
     VideoComparison,
     VpdqAlgorithm,
 )
 from mediamatch.algorithms.gradgrid import LENGTH as GRADGRID_LENGTH
 from mediamatch.engine.hashing import FileHasher, HashMode, ItemError
+from mediamatch.engine.resilience import ORIGINAL, QueryVariant, Resilience
 from mediamatch.errors import IndexSnapshotError
 from mediamatch.index import (
     BruteForceIndex,
@@ -80,6 +87,9 @@ class BankMatch:
     external_id: str | None
     suppression: bool
     video: VideoMatch | None = None
+    variant: str = ORIGINAL
+    """How the match was made: ``original``, or a query variant (``flipy``, ``box1``), and
+    ``~region`` when it met a stored region hash (``original~centre80``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,14 +130,18 @@ class Matcher:
         mode: HashMode = HashMode.EXACT,
         cache_dir: Path | None = None,
         video_options: VideoOptions | None = None,
+        resilience: Resilience | None = None,
     ) -> None:
         """``cache_dir``: keep index snapshots there and reuse them while the store is unchanged.
 
         ``video_options``: how query videos are decoded and sampled (1 frame per second by default).
+        ``resilience``: the stage's settings (default: on); ``Resilience.off()`` for plain matching.
         """
         self.store, self.registry = store, registry
+        self.resilience = resilience or Resilience()
         self.banks = self._choose_banks(bank_names)
         self.indexes: dict[str, HashIndex] = {}
+        self.region_indexes: dict[tuple[str, str], HashIndex] = {}
         self._entry_cache: dict[int, Entry] = {}
         now = datetime.now(UTC)
         # Named before building: a write during the build must not relabel older content.
@@ -136,9 +150,17 @@ class Matcher:
             self._load(now)
             if cache_dir is not None and snapshots is not None:
                 self._save_cached(cache_dir, snapshots)
+        if self.resilience.enabled:
+            self._load_regions(now)
         algorithms = [registry.get(name) for name in sorted(self.indexes)]
         self.hasher = (
-            FileHasher(algorithms, mode=mode, video_options=video_options, skip_other_media=True)
+            FileHasher(
+                algorithms,
+                mode=mode,
+                video_options=video_options,
+                skip_other_media=True,
+                resilience=self.resilience,
+            )
             if algorithms
             else None
         )
@@ -163,6 +185,22 @@ class Matcher:
             self._flush(algorithm, batch)
         for index in self.indexes.values():
             if isinstance(index, HammingMultiIndex | VideoFrameIndex):
+                index.rebuild()
+
+    def _load_regions(self, now: datetime) -> None:
+        """Indexes of the stored region hashes, one per (algorithm, region): built from the store
+        every time (not snapshotted), ids are the entries' ids."""
+        batches: dict[tuple[str, str], tuple[list[int], list[HashValue]]] = {}
+        for entry_id, name, region, raw in self.store.active_region_hashes(self.banks, now):
+            if name not in self.indexes:
+                continue
+            ids, values = batches.setdefault((name, region), ([], []))
+            ids.append(entry_id)
+            values.append(self.registry.get(name).from_bytes(raw))
+        for (name, region), (ids, values) in batches.items():
+            index = self.region_indexes[(name, region)] = new_index(self.registry.get(name))
+            index.add(ids, values)
+            if isinstance(index, HammingMultiIndex):
                 index.rebuild()
 
     def _snapshot_paths(self, cache_dir: Path, now: datetime) -> dict[str, Path]:
@@ -205,7 +243,13 @@ class Matcher:
             index.add(ids, [chosen.from_bytes(raw) for raw in data])
 
     def threshold(self, bank: Bank, algorithm: str) -> int:
-        return int(bank.thresholds.get(algorithm, self.registry.get(algorithm).threshold))
+        """The bank's own threshold, else the stage's default for the algorithm (stage on), else the
+        algorithm's default."""
+        if algorithm in bank.thresholds:
+            return int(bank.thresholds[algorithm])
+        if self.resilience.enabled and algorithm in self.resilience.thresholds:
+            return self.resilience.thresholds[algorithm]
+        return self.registry.get(algorithm).threshold
 
     def share_thresholds(self, bank: Bank, algorithm: str) -> tuple[int, int]:
         """The bank's minimum ``(query_pct, bank_pct)`` for a video match (inclusive).
@@ -224,31 +268,40 @@ class Matcher:
         return shares[0], shares[1]
 
     def match_results(
-        self, path: str, results: dict[str, HashResult], bank_ids: Collection[int] | None = None
+        self,
+        path: str,
+        results: dict[str, HashResult],
+        bank_ids: Collection[int] | None = None,
+        variants: dict[str, list[QueryVariant]] | None = None,
     ) -> FileMatches:
         """Match already computed hashes (the service receives hashes from clients too).
 
         ``bank_ids`` restricts matching, suppression included, to those banks (a caller's
         view); None uses every bank the matcher holds. A video hash matches a bank video
-        when both shares reach the bank's ``share_thresholds``.
+        when both shares reach the bank's ``share_thresholds``. ``variants``: the resilience
+        stage's query hashes by algorithm (from ``FileHasher``); where given they replace the
+        algorithm's entry in ``results``. An algorithm is reported low quality when none of
+        its query hashes reaches its quality floor.
         """
-        hits: list[tuple[int, str, int]] = []
+        hits: list[tuple[int, str, int, str]] = []
         videos: dict[tuple[int, str], VideoComparison] = {}
         low_quality = []
         for name, result in results.items():
-            index = self.indexes.get(name)
-            if index is None:
+            if name not in self.indexes:
                 continue
-            if not self.registry.get(name).is_usable(result):
+            algorithm, index = self.registry.get(name), self.indexes[name]
+            queries = (variants or {}).get(name) or [QueryVariant(ORIGINAL, result)]
+            usable = [q for q in queries if algorithm.is_usable(q.result)]
+            if not usable:
                 low_quality.append(name)
                 continue
             if isinstance(index, VideoFrameIndex):
                 for entry_id, comparison in index.compare_all(result.value).items():
                     videos[(entry_id, name)] = comparison
-                    hits.append((entry_id, name, comparison.distance))
+                    hits.append((entry_id, name, comparison.distance, ORIGINAL))
                 continue
             widest = max(self.threshold(bank, name) for bank in self.banks.values())
-            hits += [(m.id, name, m.distance) for m in index.search(result.value, widest)]
+            hits += self._search(name, usable, widest)
         return self._classify(path, hits, low_quality, bank_ids, videos)
 
     def _accepts(self, bank: Bank, algorithm: str, distance: int, video: VideoComparison | None) -> bool:
@@ -256,6 +309,21 @@ class Matcher:
             return distance <= self.threshold(bank, algorithm)
         query_pct, bank_pct = self.share_thresholds(bank, algorithm)
         return video.query_pct >= query_pct and video.bank_pct >= bank_pct
+
+    def _search(self, name: str, queries: list[QueryVariant], widest: int) -> list[tuple[int, str, int, str]]:
+        """Nearest distance per entry over every query hash and every stored hash (own and regions)."""
+        indexes = [("", self.indexes[name])]
+        if self.resilience.enabled:
+            indexes += [
+                (f"~{region}", index) for (a, region), index in self.region_indexes.items() if a == name
+            ]
+        best: dict[int, tuple[int, str]] = {}
+        for query in queries:
+            for suffix, index in indexes:
+                for match in index.search(query.result.value, widest):
+                    if match.id not in best or match.distance < best[match.id][0]:
+                        best[match.id] = (match.distance, query.label + suffix)
+        return [(entry_id, name, distance, label) for entry_id, (distance, label) in best.items()]
 
     def _entries(self, ids: set[int]) -> dict[int, Entry]:
         """Entries by id, remembered for the life of this matcher (which ends with any store change).
@@ -276,14 +344,14 @@ class Matcher:
     def _classify(
         self,
         path: str,
-        hits: list[tuple[int, str, int]],
+        hits: list[tuple[int, str, int, str]],
         low_quality: list[str],
         bank_ids: Collection[int] | None,
         videos: dict[tuple[int, str], VideoComparison],
     ) -> FileMatches:
         entries = self._entries({hit[0] for hit in hits})
         matches = []
-        for entry_id, algorithm, distance in hits:
+        for entry_id, algorithm, distance, variant in hits:
             entry = entries.get(entry_id)
             allowed = entry is not None and (bank_ids is None or entry.bank_id in bank_ids)
             bank = self.banks.get(entry.bank_id) if entry and allowed else None
@@ -300,6 +368,7 @@ class Matcher:
                     entry.external_id,
                     bank.suppression,
                     None if video is None else VideoMatch.of(video),
+                    variant,
                 )
             )
         matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
@@ -316,7 +385,7 @@ class Matcher:
         hashed = self.hasher.hash_file(path)
         if hashed.error is not None and not hashed.results:
             return FileMatches(str(path), error=hashed.error)
-        found = self.match_results(str(path), hashed.results)
+        found = self.match_results(str(path), hashed.results, variants=hashed.variants)
         if hashed.error is not None:
             return dataclasses.replace(found, error=hashed.error)
         return found

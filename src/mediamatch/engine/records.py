@@ -92,6 +92,7 @@ def _match_to_dict(match: BankMatch) -> dict[str, Any]:
         "classification": match.classification.value if match.classification else None,
         "algorithm": match.algorithm,
         "distance": match.distance,
+        "variant": match.variant,
     } | ({} if match.video is None else {"video": video_match_to_dict(match.video)})
 
 

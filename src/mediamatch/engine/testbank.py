@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 
 from mediamatch.algorithms import AlgorithmRegistry, ImageHashAlgorithm
+from mediamatch.engine.bank_images import image_entries
 from mediamatch.errors import BankExists
 from mediamatch.model import RGBPixels
 from mediamatch.samples import encode, synthetic_photo
-from mediamatch.store import NewEntry, Store
+from mediamatch.store import Store
 
 TEST_BANK = "TEST"
 TEST_IMAGE_SEEDS = (90001, 90002, 90003, 90004, 90005)
@@ -42,20 +43,11 @@ def ensure_test_bank(store: Store, registry: AlgorithmRegistry) -> None:
         return
     with contextlib.suppress(BankExists):
         store.create_bank(TEST_BANK, description="Built-in benign test images (GET /v1/test-images)")
+    algorithms = [registry.get(name) for name in TEST_ALGORITHMS]
+    image_algorithms = [a for a in algorithms if isinstance(a, ImageHashAlgorithm)]
     entries = []
     for number in range(1, len(TEST_IMAGE_SEEDS) + 1):
-        pixels = sample_image(number)
-        for name in TEST_ALGORITHMS:
-            algorithm = registry.get(name)
-            assert isinstance(algorithm, ImageHashAlgorithm)
-            result = algorithm.hash_pixels(pixels)
-            entries.append(
-                NewEntry(
-                    name,
-                    result.value.data,
-                    quality=result.quality,
-                    external_id=f"test-image-{number}",
-                    tags=("test",),
-                )
-            )
+        entries += image_entries(
+            sample_image(number), image_algorithms, external_id=f"test-image-{number}", tags=("test",)
+        )
     store.add_entries(TEST_BANK, entries)

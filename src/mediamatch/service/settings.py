@@ -69,6 +69,8 @@ class Settings:
     """The first pause before a retry to NCMEC; each further retry waits twice as long."""
     report_max_file_bytes: int = 1024 * 1024 * 1024
     """The largest file a report may send to NCMEC (streamed through, never stored)."""
+    resilience: bool = True
+    """Match uploads and fetched media through the resilience stage (flips, borders, screenshots, crops)."""
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -115,8 +117,10 @@ class Settings:
 
 def _coerce(cls: type[Settings], name: str, value: Any) -> Any:
     default = next(f.default for f in dataclasses.fields(cls) if f.name == name)
-    if isinstance(default, bool) or value is None:
+    if value is None:
         return value
+    if isinstance(default, bool):
+        return _boolean(name, value)
     try:
         if isinstance(default, int):
             return int(value)
@@ -125,6 +129,17 @@ def _coerce(cls: type[Settings], name: str, value: Any) -> Any:
     except ValueError:
         raise InsecureSettings(f"setting {name} must be a number, not {value!r}") from None
     return str(value)
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise InsecureSettings(f"setting {name} must be true or false, not {value!r}")
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:

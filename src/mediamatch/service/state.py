@@ -11,6 +11,7 @@ import threading
 
 from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
+from mediamatch.engine.resilience import Resilience
 from mediamatch.engine.testbank import ensure_test_bank
 from mediamatch.errors import ReportingNotConfigured
 from mediamatch.reporting.lifecycle import ReportDesk, report_event
@@ -80,7 +81,8 @@ class ServiceState:
         """Rebuild the matcher if the store changed since the last build."""
         revision = self.store.revision()
         if revision != self._built_revision:
-            matcher = Matcher(self.store, self.registry)
+            stage = Resilience() if self.settings.resilience else Resilience.off()
+            matcher = Matcher(self.store, self.registry, resilience=stage)
             self.matcher, self._built_revision = matcher, revision
 
     def _loop(self) -> None:

@@ -8,6 +8,7 @@ from mediamatch.algorithms import HashResult
 from mediamatch.engine import FileHasher
 from mediamatch.engine.matching import BankMatch, Matcher
 from mediamatch.engine.records import video_match_to_dict
+from mediamatch.engine.resilience import QueryVariant
 from mediamatch.engine.testbank import TEST_BANK
 from mediamatch.errors import MediamatchError
 from mediamatch.service.errors import status_of, status_of_kind
@@ -74,6 +75,7 @@ def _match_dict(match: BankMatch, with_distance: bool) -> dict[str, Any]:
     }
     if with_distance:
         out["distance"] = match.distance
+        out["variant"] = match.variant
     if match.video is not None:
         # The shares tell how close a video came, as a distance does; the ranges only where it matched.
         video = video_match_to_dict(match.video)
@@ -81,18 +83,21 @@ def _match_dict(match: BankMatch, with_distance: bool) -> dict[str, Any]:
     return out
 
 
-def _item_hashes(matcher: Matcher, state: ServiceState, item: Item) -> dict[str, HashResult]:
+def _item_hashes(
+    matcher: Matcher, state: ServiceState, item: Item
+) -> tuple[dict[str, HashResult], dict[str, list[QueryVariant]]]:
+    """The item's hashes and, for media the service decodes, the resilience stage's variants."""
     if item.data is not None or item.url is not None:
         if matcher.hasher is None:
-            return {}
+            return {}, {}
         record = matcher.hasher.hash_data(item.name, _bytes_of(state, item))
         if record.error is not None and not record.results:
             raise _ItemFailed(record.error.kind, record.error.message)
-        return record.results
+        return record.results, record.variants
     parsed = {}
     for name, text in item.hashes.items():
         parsed[name] = HashResult(state.registry.get(name.lower()).parse(text))
-    return parsed
+    return parsed, {}
 
 
 class _ItemFailed(Exception):
@@ -110,7 +115,8 @@ def match_items(
     results, matched_ids = [], []
     for index, item in enumerate(items):
         try:
-            found = matcher.match_results(item.name, _item_hashes(matcher, state, item), seen)
+            hashes, variants = _item_hashes(matcher, state, item)
+            found = matcher.match_results(item.name, hashes, seen, variants)
         except MediamatchError as error:
             results.append(_domain_error(index, error))
             continue

@@ -64,6 +64,18 @@ class EntryRow(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class EntryRegionRow(Base):
+    """A hash of a sub-region of the entry's image, same algorithm as the entry (resilience stage)."""
+
+    __tablename__ = "entry_regions"
+    __table_args__ = (UniqueConstraint("entry_id", "region", name="uq_entry_regions_entry_region"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    region: Mapped[str] = mapped_column(String(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class StoreStateRow(Base):
     """One row: ``revision`` grows with every write to banks or entries."""
 

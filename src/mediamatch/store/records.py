@@ -62,7 +62,11 @@ class Bank:
 
 @dataclass(frozen=True, slots=True)
 class NewEntry:
-    """An entry to add; ``hash`` is the algorithm's raw bytes."""
+    """An entry to add; ``hash`` is the algorithm's raw bytes.
+
+    ``regions``: ``(region name, raw hash)`` of sub-regions of the same image with the same
+    algorithm, stored with the entry (see ``engine.resilience``); empty for hash lists.
+    """
 
     algorithm: str
     hash: bytes
@@ -72,6 +76,7 @@ class NewEntry:
     source: str | None = None
     external_id: str | None = None
     note: str | None = None
+    regions: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import BankExists, BankNotFound, InvalidBank
-from mediamatch.store.models import BankRow, EntryQuarantineRow, EntryRow, StoreStateRow
+from mediamatch.store.models import BankRow, EntryQuarantineRow, EntryRegionRow, EntryRow, StoreStateRow
 from mediamatch.store.records import (
     Bank,
     Classification,
@@ -247,14 +247,40 @@ class Store:
             before = self._count(writer, bank_id)
             now = datetime.now(UTC)
             batch: list[dict[str, Any]] = []
+            with_regions: list[NewEntry] = []
             for entry in entries:
                 batch.append(_entry_values(bank_id, entry, now))
+                if entry.regions:
+                    with_regions.append(entry)
                 if len(batch) >= BATCH:
                     writer.execute(statement, batch)
                     batch = []
             if batch:
                 writer.execute(statement, batch)
+            self._add_regions(writer, bank_id, with_regions)
             return self._count(writer, bank_id) - before
+
+    def _add_regions(self, connection: Connection, bank_id: int, entries: list[NewEntry]) -> None:
+        """Store the entries' region hashes; regions an entry already has are left alone."""
+        for start in range(0, len(entries), BATCH):
+            chunk = entries[start : start + BATCH]
+            ids = {}
+            for algorithm in {e.algorithm for e in chunk}:
+                hashes = [e.hash for e in chunk if e.algorithm == algorithm]
+                query = select(EntryRow.id, EntryRow.hash).where(
+                    EntryRow.bank_id == bank_id, EntryRow.algorithm == algorithm, EntryRow.hash.in_(hashes)
+                )
+                ids.update({(algorithm, bytes(raw)): entry_id for entry_id, raw in connection.execute(query)})
+            rows = [
+                {"entry_id": ids[(e.algorithm, e.hash)], "region": name, "hash": raw}
+                for e in chunk
+                for name, raw in e.regions
+            ]
+            module = sqlite if connection.dialect.name == "sqlite" else postgresql
+            insert_rows = module.insert(EntryRegionRow).on_conflict_do_nothing(
+                index_elements=["entry_id", "region"]
+            )
+            connection.execute(insert_rows, rows)
 
     def _count(self, connection: Connection, bank_id: int) -> int:
         query = select(func.count()).select_from(EntryRow).where(EntryRow.bank_id == bank_id)
@@ -314,6 +340,36 @@ class Store:
             for entry_id, algorithm, raw in streamed.execute(query):
                 if entry_id not in held:
                     yield entry_id, algorithm, bytes(raw)
+
+    def active_region_hashes(
+        self, bank_ids: Iterable[int], now: datetime
+    ) -> Iterator[tuple[int, str, str, bytes]]:
+        """``(entry id, algorithm, region, hash)`` of the region hashes of the banks' active entries."""
+        chosen = sorted(set(bank_ids))
+        if not chosen:
+            return
+        active = (EntryRow.disabled_until.is_(None)) | (EntryRow.disabled_until <= now)
+        query = (
+            select(EntryRegionRow.entry_id, EntryRow.algorithm, EntryRegionRow.region, EntryRegionRow.hash)
+            .join(EntryRow, EntryRow.id == EntryRegionRow.entry_id)
+            .where(EntryRow.bank_id.in_(chosen), active)
+        )
+        with self.engine.connect() as connection:
+            streamed = connection.execution_options(stream_results=True, yield_per=5 * BATCH)
+            for entry_id, algorithm, region, raw in streamed.execute(query):
+                yield entry_id, algorithm, region, bytes(raw)
+
+    def count_regions(self, bank_name: str) -> int:
+        """How many region hashes the bank's entries hold."""
+        with self.engine.connect() as connection:
+            bank_id = self.bank(bank_name, connection).id
+            query = (
+                select(func.count())
+                .select_from(EntryRegionRow)
+                .join(EntryRow, EntryRow.id == EntryRegionRow.entry_id)
+                .where(EntryRow.bank_id == bank_id)
+            )
+            return int(connection.execute(query).scalar_one())
 
     def get_entries(self, ids: Iterable[int]) -> list[Entry]:
         wanted = sorted(set(ids))

@@ -1,0 +1,188 @@
+"""The resilience stage: query variants, region hashes, and the Matcher with the stage on and off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mediamatch.algorithms import GradGridAlgorithm, PdqAlgorithm, default_registry
+from mediamatch.engine import FileHasher
+from mediamatch.engine.bank_images import add_images, image_entries
+from mediamatch.engine.matching import Matcher
+from mediamatch.engine.resilience import (
+    ORIGINAL,
+    REGION_ALGORITHMS,
+    REGIONS,
+    STAGE_THRESHOLDS,
+    Resilience,
+    query_variants,
+    region_box,
+    region_hashes,
+)
+from mediamatch.model import RGBPixels
+from mediamatch.samples import encode, synthetic_photo
+from mediamatch.store import NewEntry, Store
+
+REGISTRY = default_registry()
+PDQ, GRAD = PdqAlgorithm(), GradGridAlgorithm()
+PHOTO = synthetic_photo(21, 480, 360)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'banks.sqlite3'}")
+
+
+def bordered(pixels: RGBPixels, share: float = 0.1) -> RGBPixels:
+    pad_y, pad_x = round(pixels.shape[0] * share / 2), round(pixels.shape[1] * share / 2)
+    return np.ascontiguousarray(np.pad(pixels, ((pad_y, pad_y), (pad_x, pad_x), (0, 0))))
+
+
+def test_the_first_variant_is_the_plain_hash_and_off_gives_only_it() -> None:
+    found = query_variants(PHOTO, [PDQ, GRAD])
+    assert found["pdq"][0].label == ORIGINAL
+    assert found["pdq"][0].result == PDQ.hash_pixels(PHOTO)
+    assert found["gradgrid144"][0].result == GRAD.hash_pixels(PHOTO)
+    assert [v.label for v in found["gradgrid144"]] == [ORIGINAL, *(f"window{i}" for i in range(4))]
+    off = query_variants(PHOTO, [PDQ, GRAD], Resilience.off())
+    assert {name: [v.label for v in variants] for name, variants in off.items()} == {
+        "pdq": [ORIGINAL],
+        "gradgrid144": [ORIGINAL],
+    }
+
+
+def test_dihedral_variants_find_a_mirrored_copy() -> None:
+    found = query_variants(np.ascontiguousarray(PHOTO[:, ::-1]), [PDQ, GRAD])
+    labels = [v.label for v in found["pdq"]]
+    assert len(labels) == 8
+    assert labels[0] == ORIGINAL
+    assert "flipy" in labels
+    own = PDQ.hash_pixels(PHOTO).value
+    nearest = min(found["pdq"], key=lambda v: PDQ.distance(v.result.value, own))
+    assert nearest.label == "flipy"
+    assert PDQ.distance(nearest.result.value, own) <= 16  # resampling is not quite mirror-symmetric
+    assert PDQ.distance(found["pdq"][0].result.value, own) > PDQ.threshold
+    turned = [v.label for v in found["gradgrid144"] if not v.label.startswith("window")]
+    assert turned == [ORIGINAL]  # dihedral_skip by default
+    every = query_variants(PHOTO, [GRAD], Resilience(dihedral_skip=frozenset(), crop_windows=False))
+    assert len(every["gradgrid144"]) == 8
+
+
+def test_a_bordered_copy_gets_a_box_variant_near_the_original() -> None:
+    found = query_variants(bordered(PHOTO), [PDQ], Resilience(dihedral=False))
+    assert [v.label for v in found["pdq"]] == [ORIGINAL, "box1"]
+    own = PDQ.hash_pixels(PHOTO).value
+    assert PDQ.distance(found["pdq"][1].result.value, own) <= 16
+    assert PDQ.distance(found["pdq"][0].result.value, own) > PDQ.threshold
+
+
+def test_crop_windows_find_the_stored_region_in_an_off_centre_crop() -> None:
+    rows, cols = PHOTO.shape[:2]
+    crop = np.ascontiguousarray(PHOTO[: round(rows * 0.9), round(cols * 0.1) :])  # bottom and left cut
+    stored = region_hashes(PHOTO, GRAD)["centre80"].value
+    windows = [v for v in query_variants(crop, [GRAD])["gradgrid144"] if v.label.startswith("window")]
+    assert [v.label for v in windows] == [f"window{i}" for i in range(4)]
+    nearest = min(windows, key=lambda v: GRAD.distance(v.result.value, stored))
+    assert nearest.label == "window2"  # lower left: the region ends at the crop's bottom and left edge
+    plain = GRAD.distance(GRAD.hash_pixels(crop).value, stored)
+    assert GRAD.distance(nearest.result.value, stored) < plain / 2
+    assert not any(v.label.startswith("window") for v in query_variants(crop, [PDQ])["pdq"])
+
+
+def test_region_hashes_are_hashes_of_the_region() -> None:
+    hashes = region_hashes(PHOTO, GRAD)
+    assert set(hashes) == set(REGIONS)
+    for name, region in REGIONS.items():
+        assert hashes[name] == GRAD.hash_pixels(region_box(PHOTO, region).crop(PHOTO))
+    assert region_box(PHOTO, (0.1, 0.1, 0.9, 0.9)).area == 288 * 384
+
+
+def test_image_entries_store_regions_only_for_region_algorithms() -> None:
+    entries = image_entries(PHOTO, [PDQ, GRAD], external_id="x")
+    by_algorithm = {e.algorithm: e for e in entries}
+    assert by_algorithm["pdq"].regions == ()
+    assert "pdq" not in REGION_ALGORITHMS
+    assert [name for name, _ in by_algorithm["gradgrid144"].regions] == list(REGIONS)
+    assert image_entries(PHOTO, [GRAD], regions=False)[0].regions == ()
+
+
+def write(folder: Path, name: str, pixels: RGBPixels) -> Path:
+    path = folder / name
+    path.write_bytes(encode(pixels, "PNG"))
+    return path
+
+
+def test_matcher_finds_a_mirrored_bordered_copy_only_with_the_stage(store: Store, tmp_path: Path) -> None:
+    store.create_bank("KNOWN")
+    store.add_entries("KNOWN", [NewEntry("pdq", PDQ.hash_pixels(PHOTO).value.data, external_id="p")])
+    upload = write(tmp_path, "upload.png", bordered(np.ascontiguousarray(PHOTO[:, ::-1])))
+    (match,) = Matcher(store, REGISTRY).match_file(upload).matches
+    assert (match.external_id, match.variant) == ("p", "box1/flipy")
+    assert match.distance <= PDQ.threshold
+    assert Matcher(store, REGISTRY, resilience=Resilience.off()).match_file(upload).matches == []
+    unrelated = write(tmp_path, "other.png", bordered(synthetic_photo(22, 480, 360)))
+    assert Matcher(store, REGISTRY).match_file(unrelated).matches == []
+
+
+def test_stored_regions_match_a_crop_closer_than_the_whole(store: Store, tmp_path: Path) -> None:
+    store.create_bank("IMAGES")
+    (tmp_path / "bank").mkdir()
+    write(tmp_path / "bank", "known.png", PHOTO)
+    report = add_images(store, REGISTRY, "IMAGES", [tmp_path / "bank"])
+    assert (report.files, report.added, report.regions, report.errors) == (1, 2, len(REGIONS), [])
+    assert store.count_regions("IMAGES") == len(REGIONS)
+    crop = write(tmp_path, "crop.png", region_box(PHOTO, REGIONS["centre80"]).crop(PHOTO))
+    staged = {m.algorithm: m for m in Matcher(store, REGISTRY).match_file(crop).matches}
+    assert staged["gradgrid144"].variant == "original~centre80"
+    assert staged["gradgrid144"].distance <= 2
+    plain = Matcher(store, REGISTRY, resilience=Resilience.off()).match_file(crop).matches
+    assert all(m.variant == ORIGINAL and m.distance > 2 for m in plain)
+
+
+def test_add_images_reports_bad_files_and_keeps_the_rest(store: Store, tmp_path: Path) -> None:
+    store.create_bank("IMAGES")
+    good = write(tmp_path, "good.png", PHOTO)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    report = add_images(store, REGISTRY, "IMAGES", [good, bad], regions=False)
+    assert (report.files, report.added, report.regions) == (2, 2, 0)
+    assert [(path, error.kind) for path, error in report.errors] == [(str(bad), "UnsupportedMedia")]
+
+
+def test_file_hasher_gives_variants_only_with_the_stage(tmp_path: Path) -> None:
+    upload = write(tmp_path, "upload.png", bordered(PHOTO))
+    assert FileHasher([PDQ]).hash_file(upload).variants == {}
+    staged = FileHasher([PDQ], resilience=Resilience()).hash_file(upload)
+    assert staged.variants["pdq"][0].result == staged.results["pdq"]
+    assert len(staged.variants["pdq"]) == 16
+
+
+def test_the_stage_tightens_gradgrid_default_threshold_but_not_a_bank_own(store: Store) -> None:
+    store.create_bank("DEFAULTS")
+    store.create_bank("OWN", thresholds={"gradgrid144": 150})
+    store.add_entries("DEFAULTS", [NewEntry("gradgrid144", GRAD.hash_pixels(PHOTO).value.data)])
+    defaults, own = store.bank("DEFAULTS"), store.bank("OWN")
+    staged = Matcher(store, REGISTRY)
+    plain = Matcher(store, REGISTRY, resilience=Resilience.off())
+    assert staged.threshold(defaults, "gradgrid144") == STAGE_THRESHOLDS["gradgrid144"] < GRAD.threshold
+    assert plain.threshold(defaults, "gradgrid144") == GRAD.threshold
+    assert staged.threshold(own, "gradgrid144") == plain.threshold(own, "gradgrid144") == 150
+    assert staged.threshold(defaults, "pdq") == PDQ.threshold
+
+
+def test_an_off_centre_crop_matches_through_a_window_only_with_the_stage(
+    store: Store, tmp_path: Path
+) -> None:
+    store.create_bank("IMAGES")
+    (tmp_path / "bank").mkdir()
+    write(tmp_path / "bank", "known.png", PHOTO)
+    add_images(store, REGISTRY, "IMAGES", [tmp_path / "bank"], algorithms=["gradgrid144"])
+    rows, cols = PHOTO.shape[:2]
+    crop = write(tmp_path, "crop.png", np.ascontiguousarray(PHOTO[round(rows * 0.1) :, : round(cols * 0.9)]))
+    (staged,) = Matcher(store, REGISTRY).match_file(crop).matches
+    assert staged.variant.startswith("window")
+    assert staged.variant.endswith("~centre80")
+    plain = Matcher(store, REGISTRY, resilience=Resilience.off()).match_file(crop).matches
+    assert all(m.distance > staged.distance for m in plain)

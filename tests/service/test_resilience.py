@@ -1,0 +1,57 @@
+"""The service matches uploads through the resilience stage unless its setting turns it off."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from fastapi.testclient import TestClient
+
+from mediamatch.samples import encode, synthetic_photo
+from mediamatch.service.app import create_app
+from mediamatch.service.settings import Settings
+from mediamatch.store import NewEntry, Store
+from mediamatch.store.accounts import AccountStore, Environment
+from tests.service.conftest import PDQ, Service
+
+MIRRORED = encode(np.ascontiguousarray(synthetic_photo(1)[:, ::-1]), "PNG")
+
+
+def test_a_mirrored_upload_matches_and_distance_keys_see_how(service: Service) -> None:
+    headers = {"Content-Type": "image/png"}
+    plain = service.client.post(
+        "/v1/match", content=MIRRORED, headers={**service.headers("matcher"), **headers}
+    )
+    (match,) = plain.json()["results"][0]["matches"]
+    assert match["bank"] == "SHARED"
+    assert "variant" not in match
+    detailed = service.client.post(
+        "/v1/match", content=MIRRORED, headers={**service.headers("distances"), **headers}
+    )
+    (match,) = detailed.json()["results"][0]["matches"]
+    assert match["variant"] == "flipy"
+    assert match["distance"] <= PDQ.threshold
+
+
+def test_the_setting_turns_the_stage_off(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'off.sqlite3'}", resilience=False)
+    store = Store(settings.database_url)
+    accounts = AccountStore(store, settings.key_pepper.encode())
+    accounts.create_organisation("acme")
+    key = accounts.create_key("acme", "m", ["match"], Environment.LIVE)[1]
+    store.create_bank("SHARED")
+    store.add_entries("SHARED", [NewEntry("pdq", PDQ.hash_pixels(synthetic_photo(1)).value.data)])
+    with TestClient(create_app(settings, store)) as client:
+        deadline = time.monotonic() + 30
+        while client.get("/status/ready").status_code != 200:
+            assert time.monotonic() < deadline, "index never became ready"
+            time.sleep(0.05)
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "image/png"}
+        response = client.post("/v1/match", content=MIRRORED, headers=headers)
+        assert response.json()["results"][0]["matches"] == []
+        original = encode(synthetic_photo(1), "PNG")
+        assert (
+            len(client.post("/v1/match", content=original, headers=headers).json()["results"][0]["matches"])
+            == 1
+        )
