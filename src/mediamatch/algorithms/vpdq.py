@@ -31,7 +31,7 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from mediamatch.algorithms.base import HashResult, HashValue, RGBPixels, VideoHashAlgorithm
+from mediamatch.algorithms.base import Dihedral, HashResult, HashValue, RGBPixels, VideoHashAlgorithm
 from mediamatch.algorithms.pdq import PdqAlgorithm
 from mediamatch.algorithms.vpdq_regions import Region, region_images
 from mediamatch.errors import CorruptMedia, InvalidHash
@@ -371,6 +371,39 @@ class VpdqAlgorithm(VideoHashAlgorithm):
         hashed: list[VpdqFrame] = []
         for frame in frames:
             hashed += self.hash_frame(frame.number, frame.timestamp, frame.pixels)
+        return self._result(hashed)
+
+    def hash_frames_turned(
+        self, frames: Iterable[VideoFrame], turns: Sequence[Dihedral]
+    ) -> dict[Dihedral, HashResult]:
+        """The video's hash (under ``Dihedral.ORIGINAL``, identical to ``hash_frames``) and, for
+        each of ``turns``, the hash of the video with every frame turned or mirrored so.
+
+        Turned videos carry whole-frame hashes and, where bars were cut, the content's; part
+        hashes are not turned. PDQ derives the eight turns of a picture from one transform, so
+        a turned video costs about one more PDQ per frame. The resilience stage matches these
+        as query variants (a mirrored upload of a bank video)."""
+        wanted = [turn for turn in turns if turn is not Dihedral.ORIGINAL]
+        hashed: dict[Dihedral, list[VpdqFrame]] = {turn: [] for turn in (Dihedral.ORIGINAL, *wanted)}
+        for frame in frames:
+            timestamp_ms = round(frame.timestamp * 1000)
+            hashed[Dihedral.ORIGINAL] += self.hash_frame(frame.number, frame.timestamp, frame.pixels)
+            if not wanted:
+                continue
+            pictures = {Region.FULL: frame.pixels}
+            content = region_images(frame.pixels).get(Region.CONTENT) if self.regions else None
+            if content is not None:
+                pictures[Region.CONTENT] = content
+            for region, picture in pictures.items():
+                turned = self.pdq.hash_dihedral(picture)
+                for turn in wanted:
+                    result = turned[turn]
+                    hashed[turn].append(
+                        VpdqFrame(frame.number, result.quality or 0, result.value.data, timestamp_ms, region)
+                    )
+        return {turn: self._result(frames_hashed) for turn, frames_hashed in hashed.items()}
+
+    def _result(self, hashed: list[VpdqFrame]) -> HashResult:
         if not hashed:
             raise CorruptMedia("the video yielded no frames to hash")
         whole = [f for f in hashed if f.region is Region.FULL]

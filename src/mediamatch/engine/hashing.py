@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediamatch.algorithms import (
+    Dihedral,
     FileHashAlgorithm,
     HashAlgorithm,
     HashResult,
@@ -230,13 +231,19 @@ class FileHasher:
 
     def _hash_video(self, name: str, source: bytes | Path, results: dict[str, HashResult]) -> FileHashes:
         """Video hashes beside the digests already made; a decoding failure becomes the error."""
+        turns = list(Dihedral) if self.resilience is not None and self.resilience.dihedral else []
         try:
-            hashed, stats = hash_video(source, self.video_algorithms, self.video_options)
+            hashed, stats, turned = hash_video(source, self.video_algorithms, self.video_options, turns)
         except MediamatchError as error:
             return FileHashes(name, self._in_request_order(results), error=ItemError.from_exception(error))
         results.update(hashed)
         size = (stats.width, stats.height)
-        return FileHashes(name, self._in_request_order(results), stats.media_type, size, video=stats)
+        variants = {
+            algorithm: [QueryVariant(turn.value, result) for turn, result in by_turn.items()]
+            for algorithm, by_turn in turned.items()
+        }
+        ordered = self._in_request_order(results)
+        return FileHashes(name, ordered, stats.media_type, size, video=stats, variants=variants)
 
     def _in_request_order(self, results: dict[str, HashResult]) -> dict[str, HashResult]:
         return {name: results[name] for name in self.names if name in results}

@@ -118,6 +118,19 @@ def new_index(algorithm: HashAlgorithm) -> HashIndex:
     return BruteForceIndex(algorithm)
 
 
+def _closest_videos(
+    index: VideoFrameIndex, queries: Sequence[QueryVariant]
+) -> dict[int, tuple[VideoComparison, str]]:
+    """Per bank video, the closest comparison over the query variants (a mirrored upload meets
+    the bank video through its mirrored variant) and the variant's label."""
+    best: dict[int, tuple[VideoComparison, str]] = {}
+    for query in queries:
+        for entry_id, comparison in index.compare_all(query.result.value).items():
+            if entry_id not in best or comparison.distance < best[entry_id][0].distance:
+                best[entry_id] = (comparison, query.label)
+    return best
+
+
 class Matcher:
     """Indexes of the chosen banks, and the rules that turn index hits into bank matches."""
 
@@ -296,9 +309,9 @@ class Matcher:
                 low_quality.append(name)
                 continue
             if isinstance(index, VideoFrameIndex):
-                for entry_id, comparison in index.compare_all(result.value).items():
+                for entry_id, (comparison, label) in _closest_videos(index, usable).items():
                     videos[(entry_id, name)] = comparison
-                    hits.append((entry_id, name, comparison.distance, ORIGINAL))
+                    hits.append((entry_id, name, comparison.distance, label))
                 continue
             widest = max(self.threshold(bank, name) for bank in self.banks.values())
             hits += self._search(name, usable, widest)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from mediamatch.algorithms import HashResult, VideoHashAlgorithm, VpdqAlgorithm, VpdqFrame
+from mediamatch.algorithms import Dihedral, HashResult, VideoHashAlgorithm, VpdqAlgorithm, VpdqFrame
 from mediamatch.media.sniff import MediaType
-from mediamatch.media.video import VideoFrame, VideoOptions, VideoSource, open_video
+from mediamatch.media.video import VideoFrame, VideoOptions, VideoReader, VideoSource, open_video
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,32 +44,46 @@ class _Counter:
             yield frame
 
 
+def _stats(reader: VideoReader, counter: _Counter) -> VideoStats:
+    info = reader.info
+    return VideoStats(
+        info.media_type,
+        info.codec,
+        info.width,
+        info.height,
+        info.duration,
+        info.frame_rate,
+        reader.decoded_frames,
+        counter.count,
+        reader.corrupt_packets,
+    )
+
+
 def hash_video(
-    source: VideoSource, algorithms: Sequence[VideoHashAlgorithm], options: VideoOptions | None = None
-) -> tuple[dict[str, HashResult], VideoStats]:
-    """Every algorithm's hash of ``source``; raises the media layer's errors for bad input."""
+    source: VideoSource,
+    algorithms: Sequence[VideoHashAlgorithm],
+    options: VideoOptions | None = None,
+    turns: Sequence[Dihedral] = (),
+) -> tuple[dict[str, HashResult], VideoStats, dict[str, dict[Dihedral, HashResult]]]:
+    """Every algorithm's hash of ``source``, the decoding statistics, and, where ``turns`` are
+    asked for, the hashes of the video turned or mirrored so by algorithm (vPDQ only; others
+    get none). Raises the media layer's errors for bad input."""
     results: dict[str, HashResult] = {}
+    turned: dict[str, dict[Dihedral, HashResult]] = {}
     stats: VideoStats | None = None
     for algorithm in algorithms:
         with open_video(source, options) as reader:
             counter = _Counter()
-            frames = reader.frames(keep=algorithm.keeps_frame)
-            results[algorithm.name] = algorithm.hash_frames(counter.through(frames))
-            info = reader.info
-            stats = VideoStats(
-                info.media_type,
-                info.codec,
-                info.width,
-                info.height,
-                info.duration,
-                info.frame_rate,
-                reader.decoded_frames,
-                counter.count,
-                reader.corrupt_packets,
-            )
+            frames = counter.through(reader.frames(keep=algorithm.keeps_frame))
+            if turns and isinstance(algorithm, VpdqAlgorithm):
+                turned[algorithm.name] = algorithm.hash_frames_turned(frames, turns)
+                results[algorithm.name] = turned[algorithm.name][Dihedral.ORIGINAL]
+            else:
+                results[algorithm.name] = algorithm.hash_frames(frames)
+            stats = _stats(reader, counter)
     if stats is None:
         raise ValueError("hash_video needs at least one video algorithm")
-    return results, stats
+    return results, stats, turned
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,5 +99,5 @@ def vpdq_frames(
 ) -> VideoHashes:
     """The vPDQ frame hashes of ``source`` (1 frame per second unless ``options`` say otherwise)."""
     chosen = algorithm or VpdqAlgorithm()
-    results, stats = hash_video(source, [chosen], options)
+    results, stats, _ = hash_video(source, [chosen], options)
     return VideoHashes(chosen.frames(results[chosen.name].value), stats)
