@@ -19,6 +19,7 @@ import typer
 from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult, default_registry
 from mediamatch.cli_banks import bank_app, open_store
 from mediamatch.cli_keys import keys_app, org_app, serve
+from mediamatch.cli_scan import case_app, scan_command
 from mediamatch.engine import FileHasher, FileHashes, HashMode, iter_files
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.records import (
@@ -45,6 +46,8 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(keys_app, name="keys")
 app.add_typer(org_app, name="org")
 app.command("serve")(serve)
+app.add_typer(case_app, name="case")
+app.command("scan")(scan_command)
 
 
 @app.callback()
