@@ -31,7 +31,8 @@ def iso(moment: float | None) -> str | None:
 def _match_text(match: MatchView) -> str:
     label = match.classification or "-"
     state = " suppressed" if match.suppressed else ""
-    return f"{match.bank}:{match.entry_id}:{label}:{match.algorithm}={match.distance}{state}"
+    external = match.external_id or "-"
+    return f"{match.bank} entry {match.entry_id} ({external}) {label} {match.algorithm}={match.distance}{state}"
 
 
 def _csv_row(item: FileView) -> list[Any]:
