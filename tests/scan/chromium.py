@@ -7,6 +7,7 @@ events (``Input.dispatchMouseEvent``), which pages see as trusted.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import shutil
@@ -45,7 +46,13 @@ class Browser:
             stderr=subprocess.DEVNULL,
         )
         self.ids = itertools.count(1)
-        self.socket = connect(self._page_socket(), max_size=None, open_timeout=timeout)
+        self.resources = contextlib.ExitStack()
+        try:
+            connection = connect(self._page_socket(), max_size=None, open_timeout=timeout)
+            self.socket: ClientConnection = self.resources.enter_context(connection)
+        except BaseException:
+            self.close()
+            raise
 
     def _page_socket(self) -> str:
         marker = self.profile / "DevToolsActivePort"
@@ -72,7 +79,9 @@ class Browser:
     def _wait(self, wanted: Any) -> dict[str, Any]:
         deadline = time.monotonic() + self.timeout
         while True:
-            message: dict[str, Any] = json.loads(self.socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+            message: dict[str, Any] = json.loads(
+                self.socket.recv(timeout=max(0.1, deadline - time.monotonic()))
+            )
             if wanted(message):
                 if "error" in message:
                     raise RuntimeError(f"DevTools error: {message['error']}")
@@ -101,7 +110,7 @@ class Browser:
             self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
 
     def close(self) -> None:
-        self.socket.close()
+        self.resources.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=10)

@@ -66,7 +66,9 @@ def _result(case: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def uninterrupted(many_files: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("whole")
-    subprocess.run(_command(folder / "db.sqlite", str(many_files), "--case", str(folder / "case")), check=True)
+    subprocess.run(
+        _command(folder / "db.sqlite", str(many_files), "--case", str(folder / "case")), check=True
+    )
     return _result(folder / "case")
 
 

@@ -41,7 +41,9 @@ def by_path(case: dict[str, Any], evidence: Path) -> dict[str, dict[str, Any]]:
     return {f["path"].removeprefix(str(evidence) + "/"): f for f in case["files"]}
 
 
-def test_scan_finds_files_in_folders_and_nested_archives(db: list[str], evidence: Path, tmp_path: Path) -> None:
+def test_scan_finds_files_in_folders_and_nested_archives(
+    db: list[str], evidence: Path, tmp_path: Path
+) -> None:
     files = by_path(scan(db, evidence, tmp_path / "case"), evidence)
     assert files["sub/renamed"]["kind"] == "image"
     assert files["sub/renamed"]["type"] == "jpeg"
@@ -152,7 +154,9 @@ def test_ignore_lists_skip_and_count(db: list[str], evidence: Path, tmp_path: Pa
 def test_a_bad_ignore_list_is_refused_before_scanning(db: list[str], evidence: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("d41d8cd98f00b204e9800998ecf8427e\nnot-a-digest\n")
-    result = RUNNER.invoke(cli.app, [*db, "scan", str(evidence), "--case", str(tmp_path / "c"), "--ignore-list", str(bad)])
+    result = RUNNER.invoke(
+        cli.app, [*db, "scan", str(evidence), "--case", str(tmp_path / "c"), "--ignore-list", str(bad)]
+    )
     assert result.exit_code != 0
     assert "line 2" in str(result.exception)
 
@@ -178,7 +182,9 @@ def test_matches_carry_the_banks_classification(db: list[str], evidence: Path, t
 
 
 def test_an_unknown_bank_fails_before_scanning(db: list[str], evidence: Path, tmp_path: Path) -> None:
-    result = RUNNER.invoke(cli.app, [*db, "scan", str(evidence), "--case", str(tmp_path / "c"), "--bank", "NOPE"])
+    result = RUNNER.invoke(
+        cli.app, [*db, "scan", str(evidence), "--case", str(tmp_path / "c"), "--bank", "NOPE"]
+    )
     assert result.exit_code != 0
     assert not (tmp_path / "c").exists()
 
@@ -194,7 +200,9 @@ def test_vics_export_imports_as_a_bank(db: list[str], evidence: Path, tmp_path: 
     run(db, "bank", "create", "SEIZED")
     imported = run(db, "bank", "import", "SEIZED", str(tmp_path / "case" / "vics.json"))
     assert f"{len(vics['Media'])} records" in imported
-    matched = json.loads(run(db, "match", str(evidence / "photo0.jpg"), "--bank", "SEIZED", "--no-index-cache"))
+    matched = json.loads(
+        run(db, "match", str(evidence / "photo0.jpg"), "--bank", "SEIZED", "--no-index-cache")
+    )
     assert {m["algorithm"] for m in matched["matches"]} >= {"md5", "sha1", "pdq"}
     assert {m["external_id"] for m in matched["matches"]} == {str(copies["MediaID"])}
 

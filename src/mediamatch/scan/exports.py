@@ -32,7 +32,9 @@ def _match_text(match: MatchView) -> str:
     label = match.classification or "-"
     state = " suppressed" if match.suppressed else ""
     external = match.external_id or "-"
-    return f"{match.bank} entry {match.entry_id} ({external}) {label} {match.algorithm}={match.distance}{state}"
+    return (
+        f"{match.bank} entry {match.entry_id} ({external}) {label} {match.algorithm}={match.distance}{state}"
+    )
 
 
 def _csv_row(item: FileView) -> list[Any]:

@@ -1,0 +1,120 @@
+"""Scanner parts on their own: file kinds, ignore lists, the case database, stacks."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mediamatch.algorithms import PdqAlgorithm, default_registry
+from mediamatch.errors import ScanError
+from mediamatch.samples import encode, synthetic_photo
+from mediamatch.scan import CaseDB
+from mediamatch.scan.casedb import DATABASE_NAME
+from mediamatch.scan.ignore import load_ignore_lists
+from mediamatch.scan.kinds import FileKind, classify
+from mediamatch.scan.stacks import StackInput, build_stacks
+from tests.scan.conftest import tar_bytes, zip_bytes
+
+PDQ = PdqAlgorithm()
+
+
+@pytest.mark.parametrize(
+    ("head", "kind", "name"),
+    [
+        (encode(synthetic_photo(1), "PNG")[:512], FileKind.IMAGE, "png"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom", FileKind.VIDEO, "mp4"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", FileKind.IMAGE, "heif"),
+        (b"RIFF\x00\x00\x00\x00AVI LIST", FileKind.VIDEO, "avi"),
+        (b"\x1a\x45\xdf\xa3\x01\x00", FileKind.VIDEO, "matroska"),
+        (zip_bytes({"a": b"x"})[:512], FileKind.ARCHIVE, "zip"),
+        (tar_bytes({"a": b"x"}, "w")[:512], FileKind.ARCHIVE, "tar"),
+        (tar_bytes({"a": b"x"}, "w:xz")[:512], FileKind.ARCHIVE, "xz"),
+        (b"hello world", FileKind.OTHER, None),
+    ],
+)
+def test_kinds_come_from_magic_bytes(head: bytes, kind: FileKind, name: str | None) -> None:
+    assert classify(head) == (kind, name)
+
+
+def test_ignore_lists_plain_and_nsrl(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("# comment\n\nD41D8CD98F00B204E9800998ECF8427E  empty file\n" + "ab" * 20 + ",x\n")
+    nsrl = tmp_path / "nsrl.csv"
+    nsrl.write_text('"SHA-1","MD5","FileName"\n"' + "cd" * 20 + '","' + "ef" * 16 + '","a.dll"\n')
+    ignore = load_ignore_lists([plain, nsrl])
+    assert ignore.md5 == {bytes.fromhex("d41d8cd98f00b204e9800998ecf8427e"), bytes.fromhex("ef" * 16)}
+    assert ignore.sha1 == {bytes.fromhex("ab" * 20), bytes.fromhex("cd" * 20)}
+    assert len(ignore.sources) == 2
+
+
+@pytest.mark.parametrize("text", ["abc\n", "d41d8cd98f00b204e9800998ecf8427\n", '"SHA-1","MD5"\n"zz","yy"\n'])
+def test_a_malformed_ignore_list_names_the_line(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "list.txt"
+    path.write_text(text)
+    with pytest.raises(ScanError, match="line"):
+        load_ignore_lists([path])
+
+
+def test_case_database_refuses_another_schema_version(tmp_path: Path) -> None:
+    CaseDB(tmp_path, create=True).close()
+    with sqlite3.connect(tmp_path / DATABASE_NAME) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(ScanError, match="schema 99"):
+        CaseDB(tmp_path, create=False)
+
+
+def test_one_process_writes_a_case_at_a_time(tmp_path: Path) -> None:
+    with CaseDB(tmp_path, create=True), pytest.raises(ScanError, match="in use"):
+        CaseDB(tmp_path, create=False)
+
+
+def test_resume_needs_an_existing_case(tmp_path: Path) -> None:
+    with pytest.raises(ScanError, match="no case database"):
+        CaseDB(tmp_path / "none", create=False)
+
+
+def _flip(hex_text: str, bits: list[int]) -> str:
+    value = int(hex_text, 16)
+    for bit in bits:
+        value ^= 1 << bit
+    return f"{value:064x}"
+
+
+def _brute_components(items: list[StackInput], threshold: int) -> set[frozenset[int]]:
+    groups = {i.file_id: {i.file_id} for i in items}
+    for a in items:
+        for b in items:
+            same = (a.md5, a.sha1) == (b.md5, b.sha1)
+            near = a.pdq and b.pdq and PDQ.distance(PDQ.parse(a.pdq), PDQ.parse(b.pdq)) <= threshold
+            if same or near:
+                merged = groups[a.file_id] | groups[b.file_id]
+                for member in merged:
+                    groups[member] = merged
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_stacks_are_the_components_a_brute_force_finds() -> None:
+    rng = random.Random(7)
+    bases = [f"{rng.getrandbits(256):064x}" for _ in range(12)]
+    items = []
+    for number in range(80):
+        base = bases[number % len(bases)]
+        pdq = _flip(base, rng.sample(range(256), rng.choice([0, 5, 20, 40])))
+        items.append(StackInput(number, f"/e/{number:03d}", pdq[:32], pdq[:40], pdq, 100, number))
+    rows = build_stacks(items, default_registry(), 31)
+    found: dict[int, set[int]] = {}
+    for row in rows:
+        found.setdefault(row.stack, set()).add(row.file_id)
+    assert {frozenset(g) for g in found.values()} == _brute_components(items, 31)
+    for members in found.values():
+        chosen = [r for r in rows if r.file_id in members and r.representative]
+        assert [r.file_id for r in chosen] == [max(members)]  # the most pixels
+
+
+def test_low_quality_hashes_do_not_join_near_duplicate_stacks() -> None:
+    flat = "0" * 64
+    items = [StackInput(n, f"/e/{n}", f"{n:032x}", f"{n:040x}", flat, 0, 1) for n in range(2)]
+    assert {r.stack for r in build_stacks(items, default_registry(), 31)} == {1, 2}
