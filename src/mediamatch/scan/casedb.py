@@ -66,6 +66,7 @@ class CaseDB:
         self._lock = _lock(folder)
         self.connection = sqlite3.connect(path, isolation_level=None)
         self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")  # WAL: commits survive a killed process
         self.connection.execute("PRAGMA foreign_keys=ON")
         self._check_schema()
 
@@ -139,6 +140,14 @@ class CaseDB:
             "FROM units"
         ).fetchone()
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+    def known_images(self) -> Iterator[tuple[str, str, int, int | None, int | None, str, str, int | None]]:
+        """(md5, sha1, size, width, height, algorithm, hash, quality) of every hashed image's hashes."""
+        yield from self.connection.execute(
+            "SELECT f.md5, f.sha1, f.size, f.width, f.height, h.algorithm, h.hash, h.quality "
+            "FROM files f JOIN hashes h ON h.file_id = f.id "
+            "WHERE f.status = 'hashed' AND f.kind = 'image' ORDER BY f.id, h.algorithm"
+        )
 
     # -- results -------------------------------------------------------------------------
 

@@ -37,8 +37,12 @@ NESTED_ARCHIVE_MAX_BYTES = 1 << 30
 CACHE_LIMIT = 200_000
 
 
+ContentKey = tuple[bytes, bytes, int]
+"""MD5, SHA-1 and size of some content."""
+
+
 @dataclass(frozen=True, slots=True)
-class _Content:
+class Content:
     """What the bytes decoded to, shared by every copy of the same content."""
 
     hashes: tuple[Hash, ...]
@@ -61,12 +65,19 @@ class Source:
 class ScanHasher:
     """Per-process hasher for scan work; holds a cache of decoded content by digest."""
 
-    def __init__(self, registry: AlgorithmRegistry, mode: HashMode, ignore: IgnoreSet) -> None:
+    def __init__(
+        self,
+        registry: AlgorithmRegistry,
+        mode: HashMode,
+        ignore: IgnoreSet,
+        known: dict[ContentKey, Content] | None = None,
+    ) -> None:
+        """``known``: image content already hashed in this case with this mode (a resumed scan)."""
         self.registry = registry
         self.images = FileHasher([registry.get(name) for name in IMAGE_ALGORITHMS], mode=mode)
         self.video = video_hasher(registry)
         self.ignore = ignore
-        self._cache: dict[tuple[bytes, bytes, int], _Content] = {}
+        self._cache: dict[ContentKey, Content] = dict(known or {})
 
     def hash_path(self, path: str) -> list[FileRecord]:
         """Records for one file on disk: itself, then any archive members. Never raises for bad input."""
@@ -98,7 +109,7 @@ class ScanHasher:
         else:
             yield record
 
-    def _image(self, record: FileRecord, data: bytes | None, key: tuple[bytes, bytes, int]) -> FileRecord:
+    def _image(self, record: FileRecord, data: bytes | None, key: ContentKey) -> FileRecord:
         if data is None:
             error = ImageTooLarge(f"{record.size} bytes exceeds the decode limit of {DEFAULT_MAX_BYTES}")
             return _with_error(record, error)
@@ -115,12 +126,12 @@ class ScanHasher:
             )
         return done
 
-    def _decode(self, path: str, data: bytes) -> _Content:
+    def _decode(self, path: str, data: bytes) -> Content:
         hashed = self.images.hash_data(path, data)
         hashes = tuple(self._hash(name, result) for name, result in hashed.results.items())
         width, height = hashed.size or (None, None)
         error = None if hashed.error is None else (hashed.error.kind, hashed.error.message)
-        return _Content(hashes, width, height, error)
+        return Content(hashes, width, height, error)
 
     def _hash(self, name: str, result: HashResult) -> Hash:
         return Hash(name, self.registry.get(name).format(result.value), result.quality)

@@ -25,8 +25,9 @@ from mediamatch.scan.casedb import CaseDB
 from mediamatch.scan.casematch import match_case
 from mediamatch.scan.caseview import FileView, load_view
 from mediamatch.scan.evidence import walk
+from mediamatch.scan.filehash import IMAGE_ALGORITHMS, Content, ContentKey
 from mediamatch.scan.ignore import IgnoreSet, load_ignore_lists
-from mediamatch.scan.records import FileRecord, Unit
+from mediamatch.scan.records import FileRecord, Hash, Unit
 from mediamatch.scan.stacks import StackInput, build_stacks
 from mediamatch.scan.video import NO_VIDEO_HASH, video_hasher
 from mediamatch.scan.workers import WorkerConfig, hash_batch, init_worker
@@ -35,7 +36,8 @@ from mediamatch.store import Store
 BATCH_UNITS = 16
 BATCH_BYTES = 32 << 20
 COMMIT_RECORDS = 500
-COMMIT_SECONDS = 2.0
+COMMIT_SECONDS = 0.5
+"""Finished work is committed at least this often: what a kill can lose."""
 
 
 class ProgressSink(Protocol):
@@ -141,6 +143,25 @@ class _Committer:
         self.buffer, self.records, self.last = [], 0, time.monotonic()
 
 
+def _known_contents(case: CaseDB) -> dict[ContentKey, Content]:
+    """Images hashed before an interruption, so a resumed scan does not decode their copies again."""
+    hashes: dict[ContentKey, list[Hash]] = {}
+    sizes: dict[ContentKey, tuple[int | None, int | None]] = {}
+    for md5, sha1, size, width, height, algorithm, text, quality in case.known_images():
+        key = (bytes.fromhex(md5), bytes.fromhex(sha1), size)
+        found = hashes.setdefault(key, [])
+        if all(h.algorithm != algorithm for h in found):
+            found.append(Hash(algorithm, text, quality))
+        sizes[key] = (width, height)
+    order = {name: position for position, name in enumerate(IMAGE_ALGORITHMS)}
+    return {
+        key: Content(
+            tuple(sorted(found, key=lambda h: order.get(h.algorithm, len(order)))), *sizes[key], None
+        )
+        for key, found in hashes.items()
+    }
+
+
 def _hash_units(case: CaseDB, settings: ScanSettings, ignore: IgnoreSet, progress: ProgressSink) -> None:
     pending = case.pending_units()
     done, total, done_bytes, total_bytes = case.progress()
@@ -150,7 +171,7 @@ def _hash_units(case: CaseDB, settings: ScanSettings, ignore: IgnoreSet, progres
     committer = _Committer(case, progress, {unit.id: unit.size for unit in pending})
     workers = settings.workers or os.cpu_count() or 1
     batches = _batches(pending)
-    config = WorkerConfig(settings.mode, ignore)
+    config = WorkerConfig(settings.mode, ignore, _known_contents(case))
     with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(config,)) as pool:
         running: set[Future[list[tuple[int, list[FileRecord]]]]] = set()
         try:

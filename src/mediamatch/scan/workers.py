@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from mediamatch.algorithms import default_registry
 from mediamatch.engine.hashing import HashMode
-from mediamatch.scan.filehash import ScanHasher
+from mediamatch.scan.filehash import Content, ContentKey, ScanHasher
 from mediamatch.scan.ignore import IgnoreSet
 from mediamatch.scan.records import FileRecord, Unit
 
@@ -22,13 +22,14 @@ _HASHER: ScanHasher | None = None
 class WorkerConfig:
     mode: HashMode
     ignore: IgnoreSet
+    known: dict[ContentKey, Content]
 
 
 def init_worker(config: WorkerConfig) -> None:
     """Process-pool initializer."""
     global _HASHER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _HASHER = ScanHasher(default_registry(), config.mode, config.ignore)
+    _HASHER = ScanHasher(default_registry(), config.mode, config.ignore, config.known)
 
 
 def hash_batch(units: list[Unit]) -> list[tuple[int, list[FileRecord]]]:
