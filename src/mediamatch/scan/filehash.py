@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -70,14 +70,16 @@ class ScanHasher:
         registry: AlgorithmRegistry,
         mode: HashMode,
         ignore: IgnoreSet,
-        known: dict[ContentKey, Content] | None = None,
+        shared: MutableMapping[ContentKey, Content] | None = None,
     ) -> None:
-        """``known``: image content already hashed in this case with this mode (a resumed scan)."""
+        """``shared``: decoded content shared with the other workers of a scan (and, when a scan
+        resumes, the content it hashed before it was interrupted)."""
         self.registry = registry
         self.images = FileHasher([registry.get(name) for name in IMAGE_ALGORITHMS], mode=mode)
         self.video = video_hasher(registry)
         self.ignore = ignore
-        self._cache: dict[ContentKey, Content] = dict(known or {})
+        self._cache: dict[ContentKey, Content] = {}
+        self._shared = shared
 
     def hash_path(self, path: str) -> list[FileRecord]:
         """Records for one file on disk: itself, then any archive members. Never raises for bad input."""
@@ -96,7 +98,7 @@ class ScanHasher:
         record = FileRecord(source.path, source.size, source.times, kind, type_name)
         keep = kind is FileKind.IMAGE and source.size <= DEFAULT_MAX_BYTES
         keep = keep or (kind is FileKind.ARCHIVE and not seekable and source.size <= NESTED_ARCHIVE_MAX_BYTES)
-        md5, sha1, data = _digest(head, stream, keep)
+        md5, sha1, data = _digest(head, stream, keep, seekable=seekable)
         record = replace(record, md5=md5.hex(), sha1=sha1.hex())
         if self.ignore.contains(md5, sha1):
             yield replace(record, status=Status.IGNORED)
@@ -113,18 +115,32 @@ class ScanHasher:
         if data is None:
             error = ImageTooLarge(f"{record.size} bytes exceeds the decode limit of {DEFAULT_MAX_BYTES}")
             return _with_error(record, error)
-        content = self._cache.get(key)
+        content = self._cache.get(key) or self._shared_get(key)
         if content is None:
             content = self._decode(record.path, data)
-            if len(self._cache) >= CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = content
+            self._shared_put(key, content)
+        if len(self._cache) >= CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = content
         done = replace(record, hashes=content.hashes, width=content.width, height=content.height)
         if content.error is not None:
             return replace(
                 done, status=Status.ERROR, error_kind=content.error[0], error_message=content.error[1]
             )
         return done
+
+    def _shared_get(self, key: ContentKey) -> Content | None:
+        try:
+            return None if self._shared is None else self._shared.get(key)
+        except (OSError, EOFError):  # the sharing process is gone (the scan is stopping): decode here
+            return None
+
+    def _shared_put(self, key: ContentKey, content: Content) -> None:
+        try:
+            if self._shared is not None:
+                self._shared[key] = content
+        except (OSError, EOFError):
+            pass
 
     def _decode(self, path: str, data: bytes) -> Content:
         hashed = self.images.hash_data(path, data)
@@ -185,7 +201,18 @@ def _fstat(handle: IO[bytes]) -> os.stat_result:
     return os.fstat(handle.fileno())
 
 
-def _digest(head: bytes, stream: IO[bytes], keep: bool) -> tuple[bytes, bytes, bytes | None]:
+def _digest(
+    head: bytes, stream: IO[bytes], keep: bool, *, seekable: bool
+) -> tuple[bytes, bytes, bytes | None]:
+    """MD5, SHA-1 and, when ``keep``, the whole content (``head`` was read from ``stream`` already)."""
+    if keep and seekable:
+        stream.seek(0)
+        data = stream.read()
+        return (
+            hashlib.md5(data, usedforsecurity=False).digest(),
+            hashlib.sha1(data, usedforsecurity=False).digest(),
+            data,
+        )
     md5, sha1 = hashlib.md5(head, usedforsecurity=False), hashlib.sha1(head, usedforsecurity=False)
     kept = [head] if keep else None
     for chunk in iter_chunks(stream):

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Protocol
 
@@ -30,11 +31,11 @@ from mediamatch.scan.ignore import IgnoreSet, load_ignore_lists
 from mediamatch.scan.records import FileRecord, Hash, Unit
 from mediamatch.scan.stacks import StackInput, build_stacks
 from mediamatch.scan.video import NO_VIDEO_HASH, video_hasher
-from mediamatch.scan.workers import WorkerConfig, hash_batch, init_worker
+from mediamatch.scan.workers import WorkerConfig, hash_batch, ignore_interrupts, init_worker, warm_up
 from mediamatch.store import Store
 
 BATCH_UNITS = 16
-BATCH_BYTES = 32 << 20
+BATCH_BYTES = 8 << 20
 COMMIT_RECORDS = 500
 COMMIT_SECONDS = 0.5
 """Finished work is committed at least this often: what a kill can lose."""
@@ -162,33 +163,49 @@ def _known_contents(case: CaseDB) -> dict[ContentKey, Content]:
     }
 
 
+Results = list[tuple[int, list[FileRecord]]]
+
+
+def _dispatch(pool: ProcessPoolExecutor, units: list[Unit], committer: _Committer, workers: int) -> None:
+    """Keep every worker busy with a few batches in flight (a kill loses no more than those)."""
+    batches = _batches(units)
+    running: set[Future[Results]] = set()
+    try:
+        while True:
+            while len(running) < 2 * workers and (batch := next(batches, None)) is not None:
+                running.add(pool.submit(hash_batch, batch))
+            if not running:
+                break
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                committer.take(future.result())
+    except KeyboardInterrupt:
+        for future in running:
+            future.cancel()
+        committer.flush()
+        raise ScanInterrupted("interrupted: finished files are stored; run again with --resume") from None
+    committer.flush()
+
+
 def _hash_units(case: CaseDB, settings: ScanSettings, ignore: IgnoreSet, progress: ProgressSink) -> None:
-    pending = case.pending_units()
+    """Hash pending units, largest first (the workers finish together; copies of one file, which
+    share a size, land in one batch). Workers share decoded content through a manager process."""
+    pending = sorted(case.pending_units(), key=lambda unit: (-unit.size, unit.id))
     done, total, done_bytes, total_bytes = case.progress()
     progress.start(total, total_bytes, done, done_bytes)
     if not pending:
         return
     committer = _Committer(case, progress, {unit.id: unit.size for unit in pending})
     workers = settings.workers or os.cpu_count() or 1
-    batches = _batches(pending)
-    config = WorkerConfig(settings.mode, ignore, _known_contents(case))
-    with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(config,)) as pool:
-        running: set[Future[list[tuple[int, list[FileRecord]]]]] = set()
-        try:
-            while True:
-                while len(running) < 3 * workers and (batch := next(batches, None)) is not None:
-                    running.add(pool.submit(hash_batch, batch))
-                if not running:
-                    break
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    committer.take(future.result())
-        except KeyboardInterrupt:
-            for future in running:
-                future.cancel()
-            committer.flush()
-            raise ScanInterrupted("interrupted: finished files are stored; run again with --resume") from None
-        committer.flush()
+    warm_up(settings.mode)
+    manager = SyncManager()
+    manager.start(ignore_interrupts)
+    try:
+        config = WorkerConfig(settings.mode, ignore, manager.dict(_known_contents(case)))
+        with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(config,)) as pool:
+            _dispatch(pool, pending, committer, workers)
+    finally:
+        manager.shutdown()
 
 
 def _stack_input(item: FileView) -> StackInput:

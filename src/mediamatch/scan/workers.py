@@ -7,10 +7,12 @@ stops the pool), so workers never die half-way through a batch with a traceback.
 from __future__ import annotations
 
 import signal
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 from mediamatch.algorithms import default_registry
 from mediamatch.engine.hashing import HashMode
+from mediamatch.samples import encode, synthetic_photo
 from mediamatch.scan.filehash import Content, ContentKey, ScanHasher
 from mediamatch.scan.ignore import IgnoreSet
 from mediamatch.scan.records import FileRecord, Unit
@@ -22,14 +24,25 @@ _HASHER: ScanHasher | None = None
 class WorkerConfig:
     mode: HashMode
     ignore: IgnoreSet
-    known: dict[ContentKey, Content]
+    shared: MutableMapping[ContentKey, Content] | None
+
+
+def ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def init_worker(config: WorkerConfig) -> None:
     """Process-pool initializer."""
     global _HASHER
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _HASHER = ScanHasher(default_registry(), config.mode, config.ignore, config.known)
+    ignore_interrupts()
+    _HASHER = ScanHasher(default_registry(), config.mode, config.ignore, config.shared)
+
+
+def warm_up(mode: HashMode) -> None:
+    """Hash one small generated image here, so that worker processes forked from this one
+    inherit compiled hash kernels instead of each loading them."""
+    hasher = ScanHasher(default_registry(), mode, IgnoreSet())
+    hasher.images.hash_data("warm-up", encode(synthetic_photo(0, 64, 48), "PNG"))
 
 
 def hash_batch(units: list[Unit]) -> list[tuple[int, list[FileRecord]]]:
