@@ -10,7 +10,6 @@ matched entry's ``vics-category:N`` tag (as VICS imports write it), the most sev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from mediamatch.algorithms import AlgorithmRegistry, HashResult
 from mediamatch.engine.matching import BankMatch, Matcher
@@ -65,7 +64,7 @@ def match_case(
     return rows
 
 
-def _row(file_id: int, match: BankMatch, suppressed: bool, entry: Entry | None) -> Any:
+def _row(file_id: int, match: BankMatch, suppressed: bool, entry: Entry | None) -> MatchRow:
     classification = match.classification.value if match.classification else None
     return (
         file_id, match.bank, match.entry_id, match.external_id, classification,

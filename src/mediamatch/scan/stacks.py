@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mediamatch.algorithms import AlgorithmRegistry, BitStringAlgorithm, HashResult
+from mediamatch.errors import UnknownAlgorithm
 from mediamatch.index import HammingMultiIndex
 
 
@@ -58,7 +59,8 @@ def _near_links(
     contents: list[list[StackInput]], registry: AlgorithmRegistry, threshold: int, groups: _UnionFind
 ) -> None:
     algorithm = registry.get("pdq")
-    assert isinstance(algorithm, BitStringAlgorithm)
+    if not isinstance(algorithm, BitStringAlgorithm):
+        raise UnknownAlgorithm("near-duplicate stacks need the bit-string PDQ algorithm")
     usable = [
         (number, algorithm.parse(files[0].pdq))
         for number, files in enumerate(contents)
