@@ -73,10 +73,10 @@ class BarProgress:
 
 def scan_command(
     context: typer.Context,
+    case: Annotated[Path, typer.Option("--case", help="Case folder (created if missing).")],
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Folders, files and archives to scan (stored for --resume).")
     ] = None,
-    case: Annotated[Path, typer.Option("--case", help="Case folder (created if missing).")] = Path("case"),
     bank: Annotated[
         list[str] | None, typer.Option("--bank", "-b", help="Match against these banks (default: all).")
     ] = None,

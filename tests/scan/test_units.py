@@ -9,13 +9,17 @@ from pathlib import Path
 import pytest
 
 from mediamatch.algorithms import PdqAlgorithm, default_registry
+from mediamatch.engine.hashing import HashMode
 from mediamatch.errors import ScanError
 from mediamatch.samples import encode, synthetic_photo
 from mediamatch.scan import CaseDB
 from mediamatch.scan.casedb import DATABASE_NAME
-from mediamatch.scan.ignore import load_ignore_lists
+from mediamatch.scan.filehash import ScanHasher
+from mediamatch.scan.ignore import IgnoreSet, load_ignore_lists
 from mediamatch.scan.kinds import FileKind, classify
+from mediamatch.scan.records import FileRecord, Status, Unit
 from mediamatch.scan.stacks import StackInput, build_stacks
+from mediamatch.scan.workers import hash_unit
 from tests.scan.conftest import tar_bytes, zip_bytes
 
 PDQ = PdqAlgorithm()
@@ -118,3 +122,15 @@ def test_low_quality_hashes_do_not_join_near_duplicate_stacks() -> None:
     flat = "0" * 64
     items = [StackInput(n, f"/e/{n}", f"{n:032x}", f"{n:040x}", flat, 0, 1) for n in range(2)]
     assert {r.stack for r in build_stacks(items, default_registry(), 31)} == {1, 2}
+
+
+def test_an_unexpected_failure_becomes_an_error_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    hasher = ScanHasher(default_registry(), HashMode.FAST, IgnoreSet())
+
+    def explode(path: str) -> list[FileRecord]:
+        raise MemoryError("decoder ran out of memory")
+
+    monkeypatch.setattr(hasher, "hash_path", explode)
+    (record,) = hash_unit(hasher, Unit(1, "/evidence/x.jpg", 10))
+    assert (record.path, record.status, record.error_kind) == ("/evidence/x.jpg", Status.ERROR, "MemoryError")
+    assert record.error_message == "unexpected error: decoder ran out of memory"

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import signal
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mediamatch.algorithms import default_registry
 from mediamatch.engine.hashing import HashMode
 from mediamatch.samples import encode, synthetic_photo
 from mediamatch.scan.filehash import Content, ContentKey, ScanHasher
 from mediamatch.scan.ignore import IgnoreSet
-from mediamatch.scan.records import FileRecord, Unit
+from mediamatch.scan.kinds import FileKind
+from mediamatch.scan.records import FileRecord, Status, Times, Unit
 
 _HASHER: ScanHasher | None = None
 
@@ -45,8 +46,17 @@ def warm_up(mode: HashMode) -> None:
     hasher.images.hash_data("warm-up", encode(synthetic_photo(0, 64, 48), "PNG"))
 
 
+def hash_unit(hasher: ScanHasher, unit: Unit) -> list[FileRecord]:
+    try:
+        return hasher.hash_path(unit.path)
+    except Exception as error:  # a decoder bug on one hostile file must not end a long scan
+        kind, message = type(error).__name__, str(error) or type(error).__name__
+        record = FileRecord(unit.path, unit.size, Times(), FileKind.OTHER, status=Status.ERROR)
+        return [replace(record, error_kind=kind, error_message=f"unexpected error: {message}")]
+
+
 def hash_batch(units: list[Unit]) -> list[tuple[int, list[FileRecord]]]:
-    """Records for each unit, in the order given."""
+    """Records for each unit, in the order given; a unit that fails unexpectedly gets an error record."""
     if _HASHER is None:
         raise RuntimeError("init_worker was not called in this process")
-    return [(unit.id, _HASHER.hash_path(unit.path)) for unit in units]
+    return [(unit.id, hash_unit(_HASHER, unit)) for unit in units]
