@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from mediamatch import cli
 from mediamatch.algorithms import PdqAlgorithm, default_registry
 from mediamatch.engine import FileHasher, HashMode
+from mediamatch.scan import plan
 from tests.scan.conftest import photo
 
 RUNNER = CliRunner()
@@ -212,3 +214,17 @@ def test_a_case_is_not_scanned_twice_without_resume(db: list[str], evidence: Pat
     result = RUNNER.invoke(cli.app, [*db, "scan", str(evidence), "--case", str(tmp_path / "case")])
     assert result.exit_code != 0
     assert "--resume" in str(result.exception)
+
+
+def test_zips_scanned_in_parts_give_the_same_case(
+    db: list[str], evidence: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = scan(db, evidence, tmp_path / "whole")
+    monkeypatch.setattr(plan, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(plan, "PART_MEMBERS", 1)
+    parts = scan(db, evidence, tmp_path / "parts")
+    with sqlite3.connect(tmp_path / "parts" / "case.sqlite") as database:
+        ranges = database.execute("SELECT count(*) FROM units WHERE path LIKE '%bundle.zip'").fetchone()[0]
+    assert ranges == 2
+    for key in ("files", "stacks", "summary"):
+        assert parts[key] == whole[key]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sqlite3
 from pathlib import Path
@@ -12,12 +13,12 @@ from mediamatch.algorithms import PdqAlgorithm, default_registry
 from mediamatch.engine.hashing import HashMode
 from mediamatch.errors import ScanError
 from mediamatch.samples import encode, synthetic_photo
-from mediamatch.scan import CaseDB
+from mediamatch.scan import CaseDB, plan
 from mediamatch.scan.casedb import DATABASE_NAME
 from mediamatch.scan.filehash import ScanHasher
 from mediamatch.scan.ignore import IgnoreSet, load_ignore_lists
 from mediamatch.scan.kinds import FileKind, classify
-from mediamatch.scan.records import FileRecord, Status, Unit
+from mediamatch.scan.records import FileRecord, Hash, Status, Unit
 from mediamatch.scan.stacks import StackInput, build_stacks
 from mediamatch.scan.workers import hash_unit
 from tests.scan.conftest import tar_bytes, zip_bytes
@@ -127,10 +128,54 @@ def test_low_quality_hashes_do_not_join_near_duplicate_stacks() -> None:
 def test_an_unexpected_failure_becomes_an_error_record(monkeypatch: pytest.MonkeyPatch) -> None:
     hasher = ScanHasher(default_registry(), HashMode.FAST, IgnoreSet())
 
-    def explode(path: str) -> list[FileRecord]:
+    def explode(path: str, members: tuple[int, int] | None) -> list[FileRecord]:
         raise MemoryError("decoder ran out of memory")
 
     monkeypatch.setattr(hasher, "hash_path", explode)
     (record,) = hash_unit(hasher, Unit(1, "/evidence/x.jpg", 10))
     assert (record.path, record.status, record.error_kind) == ("/evidence/x.jpg", Status.ERROR, "MemoryError")
     assert record.error_message == "unexpected error: decoder ran out of memory"
+
+
+def _records(records: list[FileRecord]) -> list[tuple[str, str | None, str, tuple[Hash, ...]]]:
+    return [(r.path, r.md5, r.status.value, r.hashes) for r in records]
+
+
+def test_a_large_zip_is_planned_in_parts_that_add_up_to_the_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    members = {f"dir/{n}.png": encode(synthetic_photo(n, 64, 48), "PNG") for n in range(5)}
+    archive = tmp_path / "big.zip"
+    archive.write_bytes(zip_bytes({**members, "dir/": b""}))
+    monkeypatch.setattr(plan, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(plan, "PART_MEMBERS", 2)
+    units = plan.plan_units([(str(archive), archive.stat().st_size)])
+    assert [u.members for u in units] == [(0, 2), (2, 4), (4, 6)]
+    assert sum(u.size for u in units) == archive.stat().st_size
+    hasher = ScanHasher(default_registry(), HashMode.FAST, IgnoreSet())
+    parts = [record for unit in units for record in hasher.hash_path(unit.path, unit.members)]
+    assert _records(parts) == _records(hasher.hash_path(str(archive)))
+    assert len(parts) == 6  # the archive and its five files
+
+
+def test_an_unreadable_zip_member_fails_alone(tmp_path: Path) -> None:
+    data = bytearray(zip_bytes({"a.txt": b"first", "b.txt": b"second"}))
+    data[6] |= 1  # mark the first member encrypted (local header flag bit 0)
+    directory = data.index(b"PK\x01\x02")
+    data[directory + 8] |= 1  # and in the central directory
+    (tmp_path / "x.zip").write_bytes(bytes(data))
+    records = ScanHasher(default_registry(), HashMode.FAST, IgnoreSet()).hash_path(str(tmp_path / "x.zip"))
+    by_name = {r.path.rsplit("!", 1)[-1]: r for r in records}
+    assert by_name["a.txt"].status is Status.ERROR
+    assert "encrypted" in (by_name["a.txt"].error_message or "")
+    assert by_name["b.txt"].md5 == hashlib.md5(b"second").hexdigest()
+
+
+def test_an_ignored_archive_still_has_its_members_checked(tmp_path: Path) -> None:
+    data = zip_bytes({"a.txt": b"first"})
+    (tmp_path / "x.zip").write_bytes(data)
+    ignore = IgnoreSet()
+    ignore.add(hashlib.md5(data).hexdigest())
+    archive, member = ScanHasher(default_registry(), HashMode.FAST, ignore).hash_path(str(tmp_path / "x.zip"))
+    assert archive.status is Status.IGNORED
+    assert (member.status, member.md5) == (Status.HASHED, hashlib.md5(b"first").hexdigest())

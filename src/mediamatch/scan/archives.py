@@ -9,13 +9,14 @@ Errors from damaged archives surface as ``ArchiveError`` with what went wrong.
 from __future__ import annotations
 
 import calendar
+import io
 import lzma
 import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from mediamatch.errors import MediamatchError
 from mediamatch.scan.kinds import ArchiveKind
@@ -54,16 +55,47 @@ def _zip_time(info: zipfile.ZipInfo) -> float | None:
         return None
 
 
-def _zip_members(source: IO[bytes]) -> Iterator[tuple[Member, IO[bytes]]]:
+class _Unreadable(io.RawIOBase):
+    """Stands for a member that cannot be opened: reading it raises the error (for that member only)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise ArchiveError(f"cannot open member: {self.error}")
+
+
+def _zip_members(source: IO[bytes], select: range | None) -> Iterator[tuple[Member, IO[bytes]]]:
     with zipfile.ZipFile(source) as archive:
-        for info in archive.infolist():
+        infos = archive.infolist()
+        for index in select or range(len(infos)):
+            info = infos[index]
             if info.is_dir():
                 continue
-            with archive.open(info) as stream:
-                yield Member(info.filename, info.file_size, _zip_time(info)), stream
+            member = Member(info.filename, info.file_size, _zip_time(info))
+            try:
+                stream: IO[bytes] = archive.open(info)
+            except ARCHIVE_ERRORS as error:  # encrypted or damaged: that member fails, not the archive
+                yield member, io.BufferedReader(_Unreadable(error))
+                continue
+            with stream:
+                yield member, stream
 
 
-def _tar_members(source: IO[bytes]) -> Iterator[tuple[Member, IO[bytes]]]:
+def zip_directory(source: IO[bytes]) -> list[zipfile.ZipInfo]:
+    """The members a zip's central directory lists, in order (ArchiveError if it has none)."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            return archive.infolist()
+    except ARCHIVE_ERRORS as error:
+        raise ArchiveError(f"cannot read zip archive: {error}") from None
+
+
+def _tar_members(source: IO[bytes], select: range | None) -> Iterator[tuple[Member, IO[bytes]]]:
     with tarfile.open(fileobj=source, mode="r|*") as archive:
         for info in archive:
             if not info.isfile():
@@ -73,14 +105,18 @@ def _tar_members(source: IO[bytes]) -> Iterator[tuple[Member, IO[bytes]]]:
                 yield Member(info.name, info.size, float(info.mtime)), stream
 
 
-def members(source: IO[bytes], kind: ArchiveKind) -> Iterator[tuple[Member, IO[bytes]]]:
+def members(
+    source: IO[bytes], kind: ArchiveKind, select: range | None = None
+) -> Iterator[tuple[Member, IO[bytes]]]:
     """Regular members of the archive in ``source`` (seekable for zip), in stored order.
 
+    ``select``: for zip only, the indexes in the central directory to read. A zip member
+    that cannot be opened comes with a stream whose first read raises ``ArchiveError``.
     Compressed streams that do not hold a tar raise ``ArchiveError`` on the first read.
     """
     reader = _zip_members if kind is ArchiveKind.ZIP else _tar_members
     try:
-        yield from reader(source)
+        yield from reader(source, select)
     except ARCHIVE_ERRORS as error:
         raise ArchiveError(f"cannot read {kind.value} archive: {error}") from None
 

@@ -27,8 +27,9 @@ DATABASE_NAME = "case.sqlite"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE units (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL,
-                    done INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE units (id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
+                    first_member INTEGER NOT NULL DEFAULT -1, end_member INTEGER NOT NULL DEFAULT -1,
+                    done INTEGER NOT NULL DEFAULT 0, UNIQUE (path, first_member));
 CREATE TABLE passed_over (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE files (
     id INTEGER PRIMARY KEY, unit_id INTEGER NOT NULL REFERENCES units(id), position INTEGER NOT NULL,
@@ -122,16 +123,23 @@ class CaseDB:
 
     # -- plan ----------------------------------------------------------------------------
 
-    def save_plan(self, files: Sequence[tuple[str, int]], passed_over: Iterable[tuple[str, str]]) -> None:
+    def save_plan(self, units: Sequence[Unit], passed_over: Iterable[tuple[str, str]]) -> None:
         """Store the units to hash (in order) and what the walk passed over; marks the case planned."""
+        rows = [(u.path, u.size, *(u.members or (-1, -1))) for u in units]
         with self.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO units (path, size) VALUES (?, ?)", files)
+            db.executemany(
+                "INSERT OR IGNORE INTO units (path, size, first_member, end_member) VALUES (?, ?, ?, ?)", rows
+            )
             db.executemany("INSERT OR REPLACE INTO passed_over (path, reason) VALUES (?, ?)", passed_over)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('planned', 'true')")
 
     def pending_units(self) -> list[Unit]:
-        rows = self.connection.execute("SELECT id, path, size FROM units WHERE done = 0 ORDER BY id")
-        return [Unit(*row) for row in rows]
+        rows = self.connection.execute(
+            "SELECT id, path, size, first_member, end_member FROM units WHERE done = 0 ORDER BY id"
+        )
+        return [
+            Unit(i, path, size, None if first < 0 else (first, end)) for i, path, size, first, end in rows
+        ]
 
     def progress(self) -> tuple[int, int, int, int]:
         """Units done, units planned, bytes done, bytes planned."""

@@ -103,7 +103,7 @@ class CaseView:
 _FILES_QUERY = """
 SELECT f.id, u.path, f.path, f.size, f.modified, f.changed, f.accessed, f.kind, f.type_name, f.status,
        f.md5, f.sha1, f.width, f.height, f.error_kind, f.error_message, f.note
-FROM files f JOIN units u ON u.id = f.unit_id ORDER BY u.path, f.position
+FROM files f JOIN units u ON u.id = f.unit_id ORDER BY u.path, u.first_member, f.position
 """
 
 

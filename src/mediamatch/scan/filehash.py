@@ -24,7 +24,7 @@ from mediamatch.algorithms import AlgorithmRegistry, HashResult
 from mediamatch.engine.hashing import FileHasher, HashMode
 from mediamatch.errors import ImageTooLarge, MediamatchError
 from mediamatch.media.image import DEFAULT_MAX_BYTES
-from mediamatch.scan.archives import ARCHIVE_ERRORS, members
+from mediamatch.scan.archives import ARCHIVE_ERRORS, Member, members
 from mediamatch.scan.evidence import iter_chunks, open_evidence, times_of
 from mediamatch.scan.ignore import IgnoreSet
 from mediamatch.scan.kinds import HEAD_BYTES, ArchiveKind, FileKind, classify
@@ -60,6 +60,7 @@ class Source:
     times: Times
     disk_path: Path | None
     depth: int = 0
+    select: range | None = None
 
 
 class ScanHasher:
@@ -81,9 +82,16 @@ class ScanHasher:
         self._cache: dict[ContentKey, Content] = {}
         self._shared = shared
 
-    def hash_path(self, path: str) -> list[FileRecord]:
-        """Records for one file on disk: itself, then any archive members. Never raises for bad input."""
-        source = Source(path, 0, Times(), Path(path))
+    def hash_path(self, path: str, members: tuple[int, int] | None = None) -> list[FileRecord]:
+        """Records for one file on disk: itself, then any archive members. Never raises for bad input.
+
+        ``members``: only this range of a zip's members; the file's own record comes with the
+        range that starts at 0, so the ranges of a plan together give the whole file's records.
+        """
+        if members is not None and members[0] > 0:
+            return self._zip_part(path, range(*members))
+        select = None if members is None else range(*members)
+        source = Source(path, 0, Times(), Path(path), select=select)
         try:
             with open_evidence(path) as handle:
                 status = _fstat(handle)
@@ -91,6 +99,23 @@ class ScanHasher:
                 return list(self._hash_stream(source, handle, seekable=True))
         except (MediamatchError, OSError) as error:
             return [_error_record(source, FileKind.OTHER, None, error)]
+
+    def _zip_part(self, path: str, select: range) -> list[FileRecord]:
+        found: list[FileRecord] = []
+        try:
+            with open_evidence(path) as handle:
+                for member, stream in members(handle, ArchiveKind.ZIP, select):
+                    found += self._member(self._inner(Source(path, 0, Times(), None), member), stream)
+        except (MediamatchError, OSError, *ARCHIVE_ERRORS) as error:
+            record = FileRecord(path, 0, Times(), FileKind.ARCHIVE, ArchiveKind.ZIP.value)
+            note = f"members {select.start}-{select.stop - 1}: {len(found)} read before the error"
+            return [_with_error(record, error, note), *found]
+        return found
+
+    @staticmethod
+    def _inner(outer: Source, member: Member) -> Source:
+        path = f"{outer.path}{MEMBER_SEPARATOR}{member.name}"
+        return Source(path, member.size, Times(member.modified), None, outer.depth + 1)
 
     def _hash_stream(self, source: Source, stream: IO[bytes], *, seekable: bool) -> Iterator[FileRecord]:
         head = stream.read(HEAD_BYTES)
@@ -101,13 +126,15 @@ class ScanHasher:
         md5, sha1, data = _digest(head, stream, keep, seekable=seekable)
         record = replace(record, md5=md5.hex(), sha1=sha1.hex())
         if self.ignore.contains(md5, sha1):
-            yield replace(record, status=Status.IGNORED)
+            record = replace(record, status=Status.IGNORED)
+        if kind is FileKind.ARCHIVE:  # an ignored archive is still opened: its members are checked one by one
+            yield from self._archive(record, source, stream, data, seekable=seekable)
+        elif record.status is Status.IGNORED:
+            yield record
         elif kind is FileKind.IMAGE:
             yield self._image(record, data, (md5, sha1, source.size))
         elif kind is FileKind.VIDEO:
             yield self._video(record, source)
-        elif kind is FileKind.ARCHIVE:
-            yield from self._archive(record, source, stream, data, seekable=seekable)
         else:
             yield record
 
@@ -176,15 +203,9 @@ class ScanHasher:
         container.seek(0)
         found: list[FileRecord] = []
         try:
-            for member, member_stream in members(container, ArchiveKind(record.type_name or "")):
-                inner = Source(
-                    f"{source.path}{MEMBER_SEPARATOR}{member.name}",
-                    member.size,
-                    Times(member.modified),
-                    None,
-                    source.depth + 1,
-                )
-                found += self._member(inner, member_stream)
+            kind = ArchiveKind(record.type_name or "")
+            for member, member_stream in members(container, kind, source.select):
+                found += self._member(self._inner(source, member), member_stream)
         except (MediamatchError, *ARCHIVE_ERRORS) as error:
             record = _with_error(record, error, f"{len(found)} members read before the error")
         yield record

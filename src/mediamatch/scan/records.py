@@ -34,11 +34,14 @@ class Times:
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """One piece of planned work: a regular file on disk (an archive is one unit with its members)."""
+    """One piece of planned work: a regular file on disk with everything inside it, or for a
+    large zip archive, a range of its members (``members``: first and end index in the
+    archive's directory; the range starting at 0 also records the archive itself)."""
 
     id: int
     path: str
     size: int
+    members: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

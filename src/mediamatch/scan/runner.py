@@ -28,6 +28,7 @@ from mediamatch.scan.caseview import FileView, load_view
 from mediamatch.scan.evidence import walk
 from mediamatch.scan.filehash import IMAGE_ALGORITHMS, Content, ContentKey
 from mediamatch.scan.ignore import IgnoreSet, load_ignore_lists
+from mediamatch.scan.plan import plan_units
 from mediamatch.scan.records import FileRecord, Hash, Unit
 from mediamatch.scan.stacks import StackInput, build_stacks
 from mediamatch.scan.video import NO_VIDEO_HASH, video_hasher
@@ -119,7 +120,7 @@ def _plan(case: CaseDB, settings: ScanSettings) -> None:
     passed = [(p, "symbolic link (not followed)") for p in found.symlinks]
     passed += [(p, "not a regular file") for p in found.special]
     passed += [(p, f"unreadable: {why}") for p, why in found.unreadable]
-    case.save_plan(found.files, passed)
+    case.save_plan(plan_units(found.files), passed)
 
 
 class _Committer:

@@ -48,7 +48,7 @@ def warm_up(mode: HashMode) -> None:
 
 def hash_unit(hasher: ScanHasher, unit: Unit) -> list[FileRecord]:
     try:
-        return hasher.hash_path(unit.path)
+        return hasher.hash_path(unit.path, unit.members)
     except Exception as error:  # a decoder bug on one hostile file must not end a long scan
         kind, message = type(error).__name__, str(error) or type(error).__name__
         record = FileRecord(unit.path, unit.size, Times(), FileKind.OTHER, status=Status.ERROR)
