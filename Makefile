@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.dev-installed
 RUN_STAMP := $(VENV)/.run-installed
 
-.PHONY: test demo lint typecheck imports pytest bench bench-robustness bench-index bench-service clean
+.PHONY: test demo lint typecheck imports pytest chromium bench bench-robustness bench-index bench-service bench-scan clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,20 @@ typecheck: $(DEV_STAMP)
 imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(DEV_STAMP)
+pytest: $(DEV_STAMP) chromium
 	$(BIN)/pytest -W error
+
+# The report's browser test needs Debian's chromium; installed when missing and apt is usable,
+# otherwise that test is skipped with its reason.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+		echo "chromium could not be installed: the report's browser test will be skipped"; \
+	else echo "chromium is missing and apt-get is not usable here: the report's browser test will be skipped"; fi
 
 demo: $(RUN_STAMP)
 	$(BIN)/python -m mediamatch.demo
@@ -45,6 +57,9 @@ bench-robustness: $(DEV_STAMP)
 
 bench-service: $(DEV_STAMP)
 	$(BIN)/python bench/service_load.py
+
+bench-scan: $(DEV_STAMP)
+	$(BIN)/python bench/scan_speed.py
 
 bench-index: $(DEV_STAMP)
 	$(BIN)/python bench/index_speed.py

@@ -20,6 +20,7 @@ from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult, 
 from mediamatch.cli_banks import bank_app, open_store
 from mediamatch.cli_keys import keys_app, org_app, serve
 from mediamatch.cli_quarantine import quarantine_app
+from mediamatch.cli_scan import case_app, scan_command
 from mediamatch.cli_usage import usage
 from mediamatch.cli_webhooks import webhooks_app
 from mediamatch.engine import FileHasher, FileHashes, HashMode, iter_files
@@ -53,6 +54,8 @@ app.add_typer(org_app, name="org")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("serve")(serve)
 app.command("usage")(usage)
+app.add_typer(case_app, name="case")
+app.command("scan")(scan_command)
 
 
 @app.callback()

@@ -80,6 +80,10 @@ class ImportFailed(MediamatchError):
         self.errors = errors
 
 
+class ScanError(MediamatchError):
+    """A scan cannot start or go on: a bad ignore list, a case folder in use or of another kind."""
+
+
 class AuthenticationFailed(MediamatchError):
     """No API key, an unknown one, or a revoked one."""
 

@@ -1,0 +1,155 @@
+"""``mediamatch scan`` and ``mediamatch case ...``: forensic scans into a case folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from mediamatch.cli_banks import open_store
+from mediamatch.engine.hashing import HashMode
+from mediamatch.errors import ScanError
+from mediamatch.scan import CaseDB, ScanInterrupted, ScanSettings, run_scan, write_outputs
+
+EXIT_INTERRUPTED = 130
+
+case_app = typer.Typer(help="Work with scan cases.", no_args_is_help=True)
+
+
+class BarProgress:
+    """A rich progress bar over bytes, with files done of planned, byte rate, file rate and time left.
+
+    Archives count as one file here (their members are counted in the case).
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = Progress(
+            TextColumn("[bold]scanning"),
+            BarColumn(),
+            TextColumn("{task.fields[files]} files"),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TextColumn("{task.fields[rate]} files/s"),
+            TimeRemainingColumn(),
+            disable=not enabled,
+        )
+        self.task: TaskID | None = None
+        self.total = self.done = self.counted = 0
+        self.started = time.monotonic()
+
+    def start(self, files: int, size: int, done_files: int, done_size: int) -> None:
+        self.bar.start()
+        self.total, self.done, self.started = files, done_files, time.monotonic()
+        self.task = self.bar.add_task("scan", total=size, completed=done_size, files="", rate="-")
+        self._show()
+
+    def _show(self) -> None:
+        elapsed = time.monotonic() - self.started
+        rate = f"{self.counted / elapsed:.0f}" if elapsed > 0.5 else "-"
+        if self.task is not None:
+            self.bar.update(self.task, files=f"{self.done}/{self.total}", rate=rate)
+
+    def advance(self, files: int, size: int) -> None:
+        self.done += files
+        self.counted += files
+        if self.task is not None:
+            self.bar.advance(self.task, size)
+        self._show()
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def scan_command(
+    context: typer.Context,
+    case: Annotated[Path, typer.Option("--case", help="Case folder (created if missing).")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Folders, files and archives to scan (stored for --resume).")
+    ] = None,
+    bank: Annotated[
+        list[str] | None, typer.Option("--bank", "-b", help="Match against these banks (default: all).")
+    ] = None,
+    ignore_list: Annotated[
+        list[Path] | None,
+        typer.Option("--ignore-list", help="Known-good MD5/SHA-1 list (plain hex or NSRL RDS CSV)."),
+    ] = None,
+    mode: Annotated[
+        HashMode, typer.Option("--mode", help="fast: reduced-scale decode (default); exact: bit-exact PDQ.")
+    ] = HashMode.FAST,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Carry on an interrupted scan of this case.")
+    ] = False,
+    stack_threshold: Annotated[
+        int | None, typer.Option(help="PDQ bits (inclusive) for near-duplicate stacks; default: PDQ's.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    report: Annotated[bool, typer.Option(help="Write report.html, files.csv, case.json, vics.json.")] = True,
+    resilience: Annotated[
+        bool,
+        typer.Option(
+            help="Also match flipped, turned, bordered, embedded and cropped copies (resilience stage)."
+        ),
+    ] = True,
+) -> None:
+    """Scan evidence into a case: hash, stack duplicates, match against banks, write the report.
+
+    Evidence is only read. Interrupted scans (Ctrl-C, kill) carry on with --resume.
+    """
+    if not resume and not paths:
+        raise ScanError("name the folders, files or archives to scan (or use --resume)")
+    store = open_store(context)
+    for name in bank or []:
+        store.bank(name)  # an unknown bank fails now, not after hours of hashing
+    settings = ScanSettings(
+        [str(p) for p in paths or []], mode, list(bank or []), [str(p) for p in ignore_list or []],
+        stack_threshold, workers, resilience,
+    )  # fmt: skip
+    if resume and paths:
+        raise ScanError("--resume carries on with the paths the case was started with; do not name paths")
+    bar = BarProgress(progress)
+    with CaseDB(case, create=not resume) as database:
+        try:
+            run_scan(database, settings, store, bar, resume=resume)
+        except ScanInterrupted as interrupted:
+            bar.stop()
+            typer.echo(f"mediamatch: {interrupted}", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        finally:
+            bar.stop()
+        _finish(database, report, workers)
+
+
+def _finish(database: CaseDB, report: bool, workers: int | None) -> None:
+    summary = database.connection.execute(
+        "SELECT count(*), sum(status = 'error'), sum(status = 'ignored') FROM files"
+    ).fetchone()
+    matched = database.connection.execute(
+        "SELECT count(DISTINCT file_id) FROM matches WHERE NOT suppressed"
+    ).fetchone()[0]
+    typer.echo(f"{summary[0]} files: {summary[1] or 0} errors, {summary[2] or 0} ignored, {matched} matched")
+    if report:
+        for path in write_outputs(database, workers=workers):
+            typer.echo(f"wrote {path}")
+
+
+@case_app.command("report")
+def report_command(
+    case: Annotated[Path, typer.Argument(help="Case folder.")],
+    workers: Annotated[int | None, typer.Option(help="Worker processes for thumbnails.")] = None,
+) -> None:
+    """Write the case's report.html, files.csv, case.json and vics.json again."""
+    with CaseDB(case, create=False) as database:
+        for path in write_outputs(database, workers=workers):
+            typer.echo(f"wrote {path}")
