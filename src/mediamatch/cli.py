@@ -17,7 +17,7 @@ import platformdirs
 import typer
 
 from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult, default_registry
-from mediamatch.cli_banks import bank_app, open_store
+from mediamatch.cli_banks import ResilienceOption, bank_app, open_store
 from mediamatch.cli_keys import keys_app, org_app, serve
 from mediamatch.cli_quarantine import quarantine_app
 from mediamatch.cli_scan import case_app, scan_command
@@ -240,12 +240,7 @@ def match_command(
     no_index_cache: Annotated[bool, typer.Option(help="Build indexes from the database every time.")] = False,
     fps: FpsOption = 1.0,
     video_size: VideoSizeOption = None,
-    resilience: Annotated[
-        bool,
-        typer.Option(
-            help="Also match flipped, turned, bordered, embedded and cropped copies (resilience stage)."
-        ),
-    ] = True,
+    resilience: ResilienceOption = True,
 ) -> None:
     """Match files against banks: one JSON line per file with bank, entry, classification, distance.
 

@@ -28,6 +28,15 @@ AlgorithmOption = Annotated[
 ]
 
 
+ResilienceOption = Annotated[
+    bool,
+    typer.Option(
+        help="Also match flipped, turned, bordered, embedded and cropped copies (resilience stage)."
+    ),
+]
+"""The resilience stage switch shared by ``match`` and ``scan``."""
+
+
 def open_store(context: typer.Context) -> Store:
     """The store named by ``--db`` (or $MEDIAMATCH_DB, or the default SQLite file)."""
     url = context.obj.get("db") if isinstance(context.obj, dict) else None

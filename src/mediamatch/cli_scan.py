@@ -17,7 +17,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from mediamatch.cli_banks import open_store
+from mediamatch.cli_banks import ResilienceOption, open_store
 from mediamatch.engine.hashing import HashMode
 from mediamatch.errors import ScanError
 from mediamatch.scan import CaseDB, ScanInterrupted, ScanSettings, run_scan, write_outputs
@@ -96,12 +96,7 @@ def scan_command(
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     report: Annotated[bool, typer.Option(help="Write report.html, files.csv, case.json, vics.json.")] = True,
-    resilience: Annotated[
-        bool,
-        typer.Option(
-            help="Also match flipped, turned, bordered, embedded and cropped copies (resilience stage)."
-        ),
-    ] = True,
+    resilience: ResilienceOption = True,
 ) -> None:
     """Scan evidence into a case: hash, stack duplicates, match against banks, write the report.
 
