@@ -356,15 +356,21 @@ class VpdqAlgorithm(VideoHashAlgorithm):
 
     def hash_frame(self, number: int, timestamp: float, pixels: RGBPixels) -> list[VpdqFrame]:
         """The whole-frame hash and, with ``regions``, the region hashes of one frame."""
+        return self._frame(number, timestamp, pixels)[0]
+
+    def _frame(
+        self, number: int, timestamp: float, pixels: RGBPixels
+    ) -> tuple[list[VpdqFrame], dict[Region, RGBPixels]]:
+        """``hash_frame``'s hashes and the region images they were made from."""
         timestamp_ms = round(timestamp * 1000)
         result = self._whole_frame(pixels)
         self._memo.last = None
         hashed = [VpdqFrame(number, result.quality or 0, result.value.data, timestamp_ms)]
-        if self.regions:
-            for region, image in region_images(pixels).items():
-                part = self.pdq.hash_pixels(image)
-                hashed.append(VpdqFrame(number, part.quality or 0, part.value.data, timestamp_ms, region))
-        return hashed
+        images = region_images(pixels) if self.regions else {}
+        for region, image in images.items():
+            part = self.pdq.hash_pixels(image)
+            hashed.append(VpdqFrame(number, part.quality or 0, part.value.data, timestamp_ms, region))
+        return hashed, images
 
     def hash_frames(self, frames: Iterable[VideoFrame]) -> HashResult:
         """Hashes of every frame given; the result's quality is the share (%) of usable frames."""
@@ -387,13 +393,13 @@ class VpdqAlgorithm(VideoHashAlgorithm):
         hashed: dict[Dihedral, list[VpdqFrame]] = {turn: [] for turn in (Dihedral.ORIGINAL, *wanted)}
         for frame in frames:
             timestamp_ms = round(frame.timestamp * 1000)
-            hashed[Dihedral.ORIGINAL] += self.hash_frame(frame.number, frame.timestamp, frame.pixels)
+            plain, images = self._frame(frame.number, frame.timestamp, frame.pixels)
+            hashed[Dihedral.ORIGINAL] += plain
             if not wanted:
                 continue
             pictures = {Region.FULL: frame.pixels}
-            content = region_images(frame.pixels).get(Region.CONTENT) if self.regions else None
-            if content is not None:
-                pictures[Region.CONTENT] = content
+            if Region.CONTENT in images:
+                pictures[Region.CONTENT] = images[Region.CONTENT]
             for region, picture in pictures.items():
                 turned = self.pdq.hash_dihedral(picture)
                 for turn in wanted:
