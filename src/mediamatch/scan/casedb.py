@@ -152,12 +152,13 @@ class CaseDB:
     def known_images(
         self,
     ) -> Iterator[tuple[str, str, int, int | None, int | None, str, str, int | None, str]]:
-        """(md5, sha1, size, width, height, algorithm, hash, quality, variant) of every hashed
-        image's hashes, the resilience stage's variants included."""
+        """(md5, sha1, size, width, height, algorithm, hash, quality, variant) of the hashes of one
+        hashed image per distinct content, the resilience stage's variants included."""
         yield from self.connection.execute(
             "SELECT f.md5, f.sha1, f.size, f.width, f.height, h.algorithm, h.hash, h.quality, h.variant "
-            "FROM files f JOIN hashes h ON h.file_id = f.id "
-            "WHERE f.status = 'hashed' AND f.kind = 'image' ORDER BY f.id, h.rowid"
+            "FROM files f JOIN hashes h ON h.file_id = f.id WHERE f.id IN ("
+            "  SELECT min(id) FROM files WHERE status = 'hashed' AND kind = 'image' GROUP BY md5, sha1, size"
+            ") ORDER BY f.id, h.rowid"
         )
 
     # -- results -------------------------------------------------------------------------
