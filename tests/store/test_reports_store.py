@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from mediamatch.errors import ReportNotFound
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore, AuditRecord
 from mediamatch.store.reports import IDLE_FOR, OPEN_FOR, ReportState, ReportStore
+from mediamatch.store.usage import matched_by_tracking_id
 
 
 @pytest.fixture
@@ -50,16 +51,20 @@ def test_reports_belong_to_their_organisation(reports: ReportStore) -> None:
     assert len(reports.recent()) == 2
 
 
-def test_match_requests_come_from_the_audit_log(store: Store, reports: ReportStore) -> None:
+def test_matches_by_tracking_id_come_from_the_audit_log(store: Store, reports: ReportStore) -> None:
     accounts = AccountStore(store, b"pepper")
     accounts.audit_many(
         [
             AuditRecord("t-match", "k", 1, "POST /v1/match", 1, (7, 8), "200", 3.0),
+            AuditRecord("t-photodna", "k", 1, "POST /photodna/v1.0/Match", 1, (9,), "200", 3.0),
+            AuditRecord("t-nothing", "k", 1, "POST /v1/match", 1, (), "200", 3.0),
             AuditRecord("t-hash", "k", 1, "POST /v1/hash", 1, (), "200", 3.0),
+            AuditRecord("t-rival", "k", 2, "POST /v1/match", 1, (7,), "200", 3.0),
         ]
     )
-    found = reports.match_requests(["t-match", "t-hash", "t-none"])
-    assert list(found) == ["t-match"]
-    assert found["t-match"].matched_entry_ids == (7, 8)
-    assert found["t-match"].organisation_id == 1
-    assert found["t-match"].at <= datetime.now(UTC)
+    wanted = ["t-match", "t-photodna", "t-nothing", "t-hash", "t-rival", "t-none"]
+    assert matched_by_tracking_id(store, wanted, 1) == {
+        "t-match": (7, 8),
+        "t-photodna": (9,),
+        "t-nothing": (),
+    }

@@ -32,6 +32,7 @@ from mediamatch.reporting.cybertip import FileOptions, Report
 from mediamatch.reporting.ncmec import NcmecClient
 from mediamatch.store import Classification, Entry, Store
 from mediamatch.store.reports import ReportRecord, ReportState, ReportStore
+from mediamatch.store.usage import matched_by_tracking_id
 
 ClientFor = Callable[[str], NcmecClient]
 """The NCMEC client for an API key environment (``test`` or ``live``)."""
@@ -96,17 +97,16 @@ class ReportDesk:
             raise InvalidReport("tracking_ids", "at least one match tracking id is required")
         if len(tracking_ids) > MAX_TRACKING_IDS:
             raise InvalidReport("tracking_ids", f"at most {MAX_TRACKING_IDS} tracking ids per report")
-        requests = self.reports.match_requests(tracking_ids)
+        matched = matched_by_tracking_id(self.store, tracking_ids, organisation_id)
         entry_ids: set[int] = set()
         for index, tracking_id in enumerate(tracking_ids):
-            request = requests.get(tracking_id)
-            if request is None or request.organisation_id != organisation_id:
+            if tracking_id not in matched:
                 raise InvalidReport(
                     f"tracking_ids[{index}]", "no match request of your organisation has this id"
                 )
-            if not request.matched_entry_ids:
+            if not matched[tracking_id]:
                 raise InvalidReport(f"tracking_ids[{index}]", "this match request matched nothing")
-            entry_ids.update(request.matched_entry_ids)
+            entry_ids.update(matched[tracking_id])
         return self.store.get_entries(entry_ids)
 
     def open(

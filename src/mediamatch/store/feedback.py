@@ -16,9 +16,10 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import BankNotFound, InvalidBank
-from mediamatch.store.models import AuditRow, EntryFeedbackRow, EntryQuarantineRow, EntryRow
+from mediamatch.store.models import EntryFeedbackRow, EntryQuarantineRow, EntryRow
 from mediamatch.store.records import Entry, NewEntry, as_utc
 from mediamatch.store.store import Store
+from mediamatch.store.usage import matched_by_tracking_id
 
 CONFIRM, DISPUTE = "confirm", "dispute"
 VERDICTS = (CONFIRM, DISPUTE)
@@ -37,12 +38,7 @@ class FeedbackStore:
 
     def matched_in(self, tracking_id: str, organisation_id: int) -> set[int]:
         """Entry ids the organisation's request ``tracking_id`` matched (empty if none or not its own)."""
-        query = select(AuditRow.matched_entry_ids).where(
-            AuditRow.tracking_id == tracking_id, AuditRow.organisation_id == organisation_id
-        )
-        with self.store.engine.connect() as connection:
-            rows = connection.execute(query).scalars().all()
-        return {int(entry_id) for ids in rows for entry_id in ids or ()}
+        return set(matched_by_tracking_id(self.store, [tracking_id], organisation_id).get(tracking_id, ()))
 
     def put_verdict(
         self, organisation_id: int, entry_id: int, tracking_id: str, verdict: str, note: str, now: datetime

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from mediamatch.errors import ReportNotFound
-from mediamatch.store.models import AuditRow, ReportFileRow, ReportRow
+from mediamatch.store.models import ReportFileRow, ReportRow
 from mediamatch.store.records import as_utc, as_utc_or_none
 from mediamatch.store.store import Store
 
@@ -83,17 +83,6 @@ class ReportRecord:
     def expired(self, now: datetime | None = None) -> bool:
         expires = self.expires_at
         return expires is not None and (now or datetime.now(UTC)) >= expires
-
-
-@dataclass(frozen=True, slots=True)
-class MatchRequest:
-    """An audited ``/v1/match`` request: who made it and which entries it matched."""
-
-    tracking_id: str
-    organisation_id: int | None
-    key_id: str | None
-    matched_entry_ids: tuple[int, ...]
-    at: datetime
 
 
 class ReportStore:
@@ -210,25 +199,6 @@ class ReportStore:
                 )
             )
         return [_record(row, tuple(files.get(row.id, ()))) for row in rows]
-
-    def match_requests(self, tracking_ids: Iterable[str]) -> dict[str, MatchRequest]:
-        """The audited match requests with these tracking ids, by tracking id."""
-        wanted = list(dict.fromkeys(tracking_ids))
-        query = select(AuditRow.__table__).where(
-            AuditRow.tracking_id.in_(wanted), AuditRow.endpoint.like("POST /v1/match%")
-        )
-        with self.store.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        return {
-            row.tracking_id: MatchRequest(
-                row.tracking_id,
-                row.organisation_id,
-                row.key_id,
-                tuple(row.matched_entry_ids),
-                as_utc(row.at),
-            )
-            for row in rows
-        }
 
 
 def _new_id(key: Any) -> int:

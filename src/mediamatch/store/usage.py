@@ -1,4 +1,5 @@
-"""What usage reports read: successful match requests from the audit log, and entry → bank names."""
+"""Match requests as the audit log records them (for usage reports, reports to NCMEC and feedback),
+and entry → bank names."""
 
 from __future__ import annotations
 
@@ -53,6 +54,23 @@ def match_requests(
                 tuple(int(i) for i in matched or ()),
                 None if per_item is None else tuple(tuple(int(i) for i in ids) for ids in per_item),
             )
+
+
+def matched_by_tracking_id(
+    store: Store, tracking_ids: Iterable[str], organisation_id: int
+) -> dict[str, tuple[int, ...]]:
+    """The entry ids matched by each of the organisation's audited match requests among
+    ``tracking_ids`` (a request that matched nothing maps to an empty tuple; a tracking id
+    unknown or of another organisation is absent)."""
+    wanted = list(dict.fromkeys(tracking_ids))
+    query = select(AuditRow.tracking_id, AuditRow.matched_entry_ids).where(
+        AuditRow.tracking_id.in_(wanted),
+        AuditRow.organisation_id == organisation_id,
+        AuditRow.endpoint.in_(MATCH_ENDPOINTS),
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return {tracking_id: tuple(int(i) for i in matched or ()) for tracking_id, matched in rows}
 
 
 def organisation_names(store: Store) -> dict[int, str]:
