@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+
 from mediamatch.store import Store
+from mediamatch.store.store import HEAD_REVISION, MIGRATIONS
 from mediamatch.testing.store_contract import StoreContract
 
 
@@ -18,3 +23,26 @@ def test_reopening_a_database_keeps_its_banks_and_does_not_migrate_twice(tmp_pat
     second = Store(url)
     assert [b.name for b in second.banks()] == ["TEST"]
     second.close()
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+def test_a_store_behind_the_newest_migration_is_upgraded_when_opened(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    Store(url).close()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE entry_regions"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+    engine.dispose()
+    store = Store(url)
+    with store.engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
+        )
+        assert connection.execute(text("SELECT count(*) FROM entry_regions")).scalar_one() == 0
+    store.close()
