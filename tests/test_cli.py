@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,22 @@ def test_low_quality_hashes_never_match(tmp_path: Path) -> None:
     record = json.loads(RUNNER.invoke(cli.app, ["hash", "-a", "pdq,md5", str(flat)]).stdout)
     assert record["hashes"]["pdq"]["usable"] is False
     assert "usable" not in record["hashes"]["md5"]
+
+
+def test_service_commands_are_listed_and_load_when_used() -> None:
+    listing = RUNNER.invoke(cli.app, ["--help"])
+    assert listing.exit_code == 0, listing.output
+    for name in cli.LAZY_COMMANDS:
+        assert name in listing.stdout
+        shown = RUNNER.invoke(cli.app, [name, "--help"])
+        assert shown.exit_code == 0, shown.output
+        assert f"{name} [OPTIONS]" in shown.stdout
+
+
+def test_starting_the_command_line_leaves_the_service_stack_unloaded() -> None:
+    """Hashing, matching and scanning start without SQLAlchemy, pydantic or uvicorn (a store loads them)."""
+    probe = (
+        "import sys, mediamatch.cli; print(sorted({'sqlalchemy', 'pydantic', 'uvicorn'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

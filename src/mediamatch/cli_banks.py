@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,7 +13,10 @@ from mediamatch.engine.bank_images import DEFAULT_ALGORITHMS, add_images
 from mediamatch.engine.banks import export_stream, import_file
 from mediamatch.engine.hashlists import ListFormat
 from mediamatch.errors import InvalidBank
-from mediamatch.store import Classification, Store
+from mediamatch.store import Classification
+
+if TYPE_CHECKING:
+    from mediamatch.store import Store
 
 bank_app = typer.Typer(help="Manage banks of known hashes.", no_args_is_help=True)
 
@@ -39,6 +42,8 @@ ResilienceOption = Annotated[
 
 def open_store(context: typer.Context) -> Store:
     """The store named by ``--db`` (or $MEDIAMATCH_DB, or the default SQLite file)."""
+    from mediamatch.store import Store  # SQLAlchemy loads here, not when the command line starts
+
     url = context.obj.get("db") if isinstance(context.obj, dict) else None
     return Store(url)
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mediamatch.cli_banks import open_store
-from mediamatch.store.feedback import FeedbackStore
+
+if TYPE_CHECKING:
+    from mediamatch.store.feedback import FeedbackStore
 
 quarantine_app = typer.Typer(help="Entries quarantined by customers' disputes.", no_args_is_help=True)
+
+
+def _feedback(context: typer.Context) -> FeedbackStore:
+    from mediamatch.store.feedback import FeedbackStore  # SQLAlchemy loads only for these commands
+
+    return FeedbackStore(open_store(context))
 
 
 @quarantine_app.command("list")
@@ -18,10 +26,10 @@ def list_quarantined(
     bank: Annotated[str | None, typer.Option(help="Only this bank's entries.")] = None,
 ) -> None:
     """Entry id, bank, algorithm, disputes, quarantined since, external id."""
-    store = open_store(context)
-    banks = {b.id: b.name for b in store.banks()}
-    chosen = None if bank is None else [store.bank(bank).id]
-    for q in FeedbackStore(store).quarantined(chosen):
+    feedback = _feedback(context)
+    banks = {b.id: b.name for b in feedback.store.banks()}
+    chosen = None if bank is None else [feedback.store.bank(bank).id]
+    for q in feedback.quarantined(chosen):
         e = q.entry
         typer.echo(
             f"{e.id}\t{banks.get(e.bank_id, '?')}\t{e.algorithm}\t{q.disputes}\t{q.since.isoformat()}"
@@ -32,7 +40,7 @@ def list_quarantined(
 @quarantine_app.command("reinstate")
 def reinstate(context: typer.Context, entry_id: int) -> None:
     """Match the entry again; the disputes against it are cleared."""
-    FeedbackStore(open_store(context)).reinstate(entry_id)
+    _feedback(context).reinstate(entry_id)
     typer.echo(f"reinstated entry {entry_id}")
 
 
@@ -43,5 +51,5 @@ def suppress(
     bank: Annotated[str, typer.Option(help="Suppression bank to move the entry to.")],
 ) -> None:
     """Move the entry to a suppression bank: matches of it will cancel other matches."""
-    moved = FeedbackStore(open_store(context)).suppress(entry_id, bank)
+    moved = _feedback(context).suppress(entry_id, bank)
     typer.echo(f"moved entry {entry_id} to {bank} as entry {moved.id}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mediamatch.algorithms import AlgorithmRegistry, ImageHashAlgorithm
 from mediamatch.engine.hashing import ItemError, iter_files, regular_file_size
@@ -21,7 +22,10 @@ from mediamatch.errors import MediamatchError, UnknownAlgorithm
 from mediamatch.media import DecodeOptions, decode_image
 from mediamatch.media.image import read_limited
 from mediamatch.model import RGBPixels
-from mediamatch.store import Classification, NewEntry, Store
+from mediamatch.store import Classification, NewEntry
+
+if TYPE_CHECKING:
+    from mediamatch.store import Store
 
 DEFAULT_ALGORITHMS = ("pdq", "gradgrid144")
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-
-from sqlalchemy import Connection
+from typing import IO, TYPE_CHECKING
 
 from mediamatch.algorithms import AlgorithmRegistry
 from mediamatch.engine.hashlists import READERS, WRITERS, ListFormat, RowError, detect_format
 from mediamatch.errors import ImportFailed
-from mediamatch.store import NewEntry, Store
+from mediamatch.store import NewEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from mediamatch.store import Store
 
 FLUSH_EVERY = 10_000
 ERRORS_KEPT = 1000

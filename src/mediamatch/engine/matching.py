@@ -23,6 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -50,7 +51,10 @@ from mediamatch.index import (
     VideoFrameIndex,
 )
 from mediamatch.media.video import VideoOptions
-from mediamatch.store import Bank, Classification, Entry, Store
+from mediamatch.store import Bank, Classification, Entry
+
+if TYPE_CHECKING:
+    from mediamatch.store import Store
 
 LOAD_BATCH = 50_000
 ENTRY_CACHE_SIZE = 100_000

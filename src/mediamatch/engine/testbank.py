@@ -8,13 +8,16 @@ keys never see it.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from mediamatch.algorithms import AlgorithmRegistry, ImageHashAlgorithm
 from mediamatch.engine.bank_images import image_entries
 from mediamatch.errors import BankExists
 from mediamatch.model import RGBPixels
 from mediamatch.samples import encode, synthetic_photo
-from mediamatch.store import Store
+
+if TYPE_CHECKING:
+    from mediamatch.store import Store
 
 TEST_BANK = "TEST"
 TEST_IMAGE_SEEDS = (90001, 90002, 90003, 90004, 90005)
