@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -21,6 +22,9 @@ from mediamatch.cli_banks import ResilienceOption, open_store
 from mediamatch.engine.hashing import HashMode
 from mediamatch.errors import ScanError
 from mediamatch.scan import CaseDB, ScanInterrupted, ScanSettings, run_scan, write_outputs
+
+if TYPE_CHECKING:
+    from mediamatch.store import Store
 
 EXIT_INTERRUPTED = 130
 
@@ -104,9 +108,12 @@ def scan_command(
     """
     if not resume and not paths:
         raise ScanError("name the folders, files or archives to scan (or use --resume)")
-    store = open_store(context)
-    for name in bank or []:
-        store.bank(name)  # an unknown bank fails now, not after hours of hashing
+    opener = partial(open_store, context)  # a resumed scan opens it while the workers hash
+    if not resume:
+        store = open_store(context)
+        for name in bank or []:
+            store.bank(name)  # an unknown bank fails now, before the case is created
+        opener = partial(_given, store)
     settings = ScanSettings(
         [str(p) for p in paths or []], mode, list(bank or []), [str(p) for p in ignore_list or []],
         stack_threshold, workers, resilience,
@@ -116,7 +123,7 @@ def scan_command(
     bar = BarProgress(progress)
     with CaseDB(case, create=not resume) as database:
         try:
-            run_scan(database, settings, store, bar, resume=resume)
+            run_scan(database, settings, opener, bar, resume=resume)
         except ScanInterrupted as interrupted:
             bar.stop()
             typer.echo(f"mediamatch: {interrupted}", err=True)
@@ -124,6 +131,10 @@ def scan_command(
         finally:
             bar.stop()
         _finish(database, report, workers)
+
+
+def _given(store: Store) -> Store:
+    return store
 
 
 def _finish(database: CaseDB, report: bool, workers: int | None) -> None:

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from mediamatch import cli
 from mediamatch.algorithms import PdqAlgorithm, default_registry
 from mediamatch.engine import FileHasher, HashMode
+from mediamatch.errors import BankNotFound
 from mediamatch.scan import plan
 from tests.scan.conftest import photo
 
@@ -189,6 +190,17 @@ def test_an_unknown_bank_fails_before_scanning(db: list[str], evidence: Path, tm
     )
     assert result.exit_code != 0
     assert not (tmp_path / "c").exists()
+
+
+def test_a_resumed_scan_checks_its_banks_again(db: list[str], evidence: Path, tmp_path: Path) -> None:
+    run(db, "bank", "create", "KNOWN")
+    scan(db, evidence, tmp_path / "case", "--bank", "KNOWN")
+    run(db, "bank", "delete", "KNOWN", "--yes")
+    resumed = [*db, "scan", "--case", str(tmp_path / "case"), "--resume", "--no-progress"]
+    result = RUNNER.invoke(cli.app, resumed)
+    assert isinstance(result.exception, BankNotFound)
+    run(db, "bank", "create", "KNOWN")
+    run(db, *resumed[2:])
 
 
 def test_vics_export_imports_as_a_bank(db: list[str], evidence: Path, tmp_path: Path) -> None:

@@ -10,12 +10,16 @@ matched entry's ``vics-category:N`` tag (as VICS imports write it), the most sev
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mediamatch.algorithms import AlgorithmRegistry, HashResult
 from mediamatch.engine.matching import BankMatch, Matcher
 from mediamatch.engine.resilience import ORIGINAL, QueryVariant, Resilience
 from mediamatch.scan.caseview import FileView
-from mediamatch.store import Entry, Store
+from mediamatch.store import Entry
+
+if TYPE_CHECKING:
+    from mediamatch.store import Store
 
 MatchRow = tuple[int, str, int, str | None, str | None, str, int, bool, int | None]
 

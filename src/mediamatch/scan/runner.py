@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mediamatch import __version__
 from mediamatch.algorithms import default_registry
@@ -33,12 +33,14 @@ from mediamatch.scan.records import FileRecord, Hash, Unit
 from mediamatch.scan.stacks import StackInput, build_stacks
 from mediamatch.scan.video import NO_VIDEO_HASH, video_hasher
 from mediamatch.scan.workers import WorkerConfig, hash_batch, ignore_interrupts, init_worker, warm_up
-from mediamatch.store import Store
+
+if TYPE_CHECKING:
+    from mediamatch.store import Store
 
 BATCH_UNITS = 16
 BATCH_BYTES = 8 << 20
 COMMIT_RECORDS = 500
-COMMIT_SECONDS = 0.5
+COMMIT_SECONDS = 0.2
 """Finished work is committed at least this often: what a kill can lose."""
 
 
@@ -164,14 +166,22 @@ def _known_contents(case: CaseDB) -> dict[ContentKey, Content]:
 Results = list[tuple[int, list[FileRecord]]]
 
 
-def _dispatch(pool: ProcessPoolExecutor, units: list[Unit], committer: _Committer, workers: int) -> None:
-    """Keep every worker busy with a few batches in flight (a kill loses no more than those)."""
+def _dispatch(
+    pool: ProcessPoolExecutor,
+    units: list[Unit],
+    committer: _Committer,
+    workers: int,
+    started: Callable[[], object],
+) -> None:
+    """Keep every worker busy with a few batches in flight (a kill loses no more than those).
+    ``started`` runs once the first batches are out, while the workers hash them."""
     batches = _batches(units)
     running: set[Future[Results]] = set()
     try:
         while True:
             while len(running) < 2 * workers and (batch := next(batches, None)) is not None:
                 running.add(pool.submit(hash_batch, batch))
+            started()
             if not running:
                 break
             finished, running = wait(running, return_when=FIRST_COMPLETED)
@@ -185,7 +195,13 @@ def _dispatch(pool: ProcessPoolExecutor, units: list[Unit], committer: _Committe
     committer.flush()
 
 
-def _hash_units(case: CaseDB, settings: ScanSettings, ignore: IgnoreSet, progress: ProgressSink) -> None:
+def _hash_units(
+    case: CaseDB,
+    settings: ScanSettings,
+    ignore: IgnoreSet,
+    progress: ProgressSink,
+    started: Callable[[], object],
+) -> None:
     """Hash pending units, largest first (the workers finish together; copies of one file, which
     share a size, land in one batch). Workers share decoded content through a manager process."""
     pending = sorted(case.pending_units(), key=lambda unit: (-unit.size, unit.id))
@@ -201,7 +217,7 @@ def _hash_units(case: CaseDB, settings: ScanSettings, ignore: IgnoreSet, progres
     try:
         config = WorkerConfig(settings.mode, ignore, manager.dict(_known_contents(case)), settings.resilience)
         with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(config,)) as pool:
-            _dispatch(pool, pending, committer, workers)
+            _dispatch(pool, pending, committer, workers, started)
     finally:
         manager.shutdown()
 
@@ -223,18 +239,45 @@ def _stack(case: CaseDB) -> None:
     case.replace_stacks((r.file_id, r.stack, r.representative, r.near) for r in rows)
 
 
+class _BankStore:
+    """The bank store, opened once on first use and checked for the scan's banks."""
+
+    def __init__(self, opener: Callable[[], Store] | None, banks: list[str]) -> None:
+        self.opener, self.banks = opener, banks
+        self.store: Store | None = None
+
+    def open(self) -> Store | None:
+        if self.store is None and self.opener is not None:
+            store = self.opener()
+            for name in self.banks:
+                store.bank(name)  # a bank deleted since the scan started fails now, not at the end
+            self.store = store
+        return self.store
+
+
 def run_scan(
-    case: CaseDB, settings: ScanSettings, store: Store | None, progress: ProgressSink, *, resume: bool
+    case: CaseDB,
+    settings: ScanSettings,
+    open_store: Callable[[], Store] | None,
+    progress: ProgressSink,
+    *,
+    resume: bool,
 ) -> None:
-    """Scan into ``case``; raises ScanInterrupted on Ctrl-C after storing finished work."""
+    """Scan into ``case``; raises ScanInterrupted on Ctrl-C after storing finished work.
+
+    ``open_store`` gives the bank store to match against (None: no matching). It is called
+    once the workers are hashing, so that loading the store's database layer overlaps their
+    work; a failure there (an unreachable store, a bank deleted since) stops the scan with the
+    finished files stored, ready for ``--resume``."""
     settings = _stored(case, settings.workers) if resume else _start(case, settings)
     ignore = _ignore(case, settings)
     video_note = None if video_hasher(default_registry()) else NO_VIDEO_HASH
     case.put({"video_note": video_note})
     _plan(case, settings)
-    _hash_units(case, settings, ignore, progress)
+    banks = _BankStore(open_store, settings.banks)
+    _hash_units(case, settings, ignore, progress, banks.open)
     _stack(case)
-    if store is not None:
+    if (store := banks.open()) is not None:
         view = load_view(case)
         rows = match_case(view.files, store, default_registry(), settings.banks, settings.resilience)
         case.replace_matches(rows)
