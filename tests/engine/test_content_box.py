@@ -82,3 +82,23 @@ def test_box_crop_copies_the_region() -> None:
     assert cropped.flags.c_contiguous
     assert np.array_equal(cropped, PHOTO[10:50, 20:70])
     assert box.area == 2000
+
+
+def test_a_picture_with_a_pale_edge_on_a_pale_background_is_found() -> None:
+    """A studio backdrop (or a sky) a dozen levels from the window's colour: the first flood crosses
+    into it through the blended line at its edge, the strict one stops there."""
+    photo = PHOTO.copy()
+    fade = np.linspace(0.0, 1.0, 120)[:, None, None]
+    sky = np.array([254, 254, 254]) * (1 - fade) + photo[:120].astype(np.float64) * fade
+    photo[:120] = np.rint(sky).astype(np.uint8)
+    canvas = pasted(photo, (600, 800), (150, 200), (242, 242, 245))
+    canvas[:40] = (52, 58, 70)  # the window's title bar
+    boxes = content_boxes(jpeg_recompress(85)(canvas))
+    assert any(
+        all(abs(a - b) <= 0.015 * 800 for a, b in zip(_sides(box), (150, 200, 450, 600), strict=True))
+        for box in boxes
+    ), boxes
+
+
+def _sides(box: Box) -> tuple[int, int, int, int]:
+    return box.top, box.left, box.bottom, box.right

@@ -10,6 +10,7 @@ import pytest
 from mediamatch.algorithms import GradGridAlgorithm, PdqAlgorithm, default_registry
 from mediamatch.engine import FileHasher
 from mediamatch.engine.bank_images import add_images, image_entries
+from mediamatch.engine.content_box import content_boxes
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.resilience import (
     ORIGINAL,
@@ -76,6 +77,19 @@ def test_a_bordered_copy_gets_a_box_variant_near_the_original() -> None:
     own = PDQ.hash_pixels(PHOTO).value
     assert PDQ.distance(found["pdq"][1].result.value, own) <= 16
     assert PDQ.distance(found["pdq"][0].result.value, own) > PDQ.threshold
+
+
+def test_a_large_bordered_copy_hashes_gradgrid_boxes_from_a_reduced_copy_and_pdq_boxes_exactly() -> None:
+    large = synthetic_photo(22, 1200, 900)
+    canvas = bordered(large)
+    found = query_variants(canvas, [PDQ, GRAD], Resilience(dihedral=False, crop_windows=False))
+    pdq_box = next(v for v in found["pdq"] if v.label == "box1")
+    grad_box = next(v for v in found["gradgrid144"] if v.label == "box1")
+    (box,) = content_boxes(canvas, limit=1)
+    assert pdq_box.result == PDQ.hash_pixels(box.crop(canvas))
+    own = GRAD.hash_pixels(large).value
+    from_full_size = GRAD.distance(GRAD.hash_pixels(box.crop(canvas)).value, own)
+    assert GRAD.distance(grad_box.result.value, own) <= from_full_size + 10
 
 
 def test_crop_windows_find_the_stored_region_in_an_off_centre_crop() -> None:

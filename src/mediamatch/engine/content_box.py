@@ -4,8 +4,9 @@
 image's edge (a black border, letterbox bars, padding, a caption bar's white, a
 screenshot's window background). It floods from every edge pixel through neighbours
 whose colour stays within ``COLOUR_TOLERANCE`` of the seed and within ``STEP_TOLERANCE``
-of the previous pixel, so it stops at the step where a photo begins. What is left is
-foreground; each sizeable connected foreground region becomes a ``Box``.
+of the previous pixel, so it stops at the step where a photo begins; a second, strict flood
+stops at pictures whose pale edge the first one crosses. What is left is foreground; each
+sizeable connected foreground region framed by straight edges becomes a ``Box``.
 
 All work is on a copy reduced to at most ``ANALYSIS_SIDE`` pixels a side (area average,
 which also averages away JPEG noise), then mapped back to the caller's coordinates.
@@ -30,6 +31,13 @@ COLOUR_TOLERANCE = 16
 """Largest per-channel difference (grey levels) between a background pixel and its seed."""
 STEP_TOLERANCE = 6
 """Largest per-channel difference between neighbouring background pixels."""
+STRICT_COLOUR_TOLERANCE = 6
+STRICT_STEP_TOLERANCE = 2
+"""A second, strict flood: the background of a screen or document (a window, a page) is drawn
+flat and stays within a level or two of itself at the analysis scale even after JPEG, while a
+photographed near-white (a sky, a studio backdrop, paper) drifts by more. The first flood
+crosses such a picture's pale edge into it; the strict one stops there, so the picture's own
+rectangle is found too."""
 MIN_BOX_SHARE = 0.04
 """A box must cover at least this share of the image's area (smaller ones are text, icons)."""
 MAX_BOX_SHARE = 0.95
@@ -47,6 +55,8 @@ UNIFORM_SHARE = 0.95
 MARGIN_SHARE = 0.2
 """Share of a line's pixels near the margin colour for the margin to go on: caption text may cover
 most of a line, but the margin only extends to a later line if that one is uniform again."""
+MARGIN_CHUNK = 16
+"""Lines of a margin examined at a time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +173,12 @@ def _components(foreground: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     return found[:count]
 
 
-def _reduced(pixels: RGBPixels) -> tuple[npt.NDArray[np.int16], float, float]:
-    """The image area-averaged by a whole factor to at most about ANALYSIS_SIDE a side, and its scales."""
-    rows, cols = pixels.shape[0], pixels.shape[1]
-    factor = -(-max(rows, cols) // ANALYSIS_SIDE)
-    if factor <= 1:
-        return pixels.astype(np.int16), 1.0, 1.0
-    small = np.asarray(Image.fromarray(pixels).reduce(factor), dtype=np.int16)
-    return small, rows / small.shape[0], cols / small.shape[1]
+def analysis_copy(pixels: RGBPixels) -> RGBPixels:
+    """The picture area-averaged by a whole factor to at most about ``ANALYSIS_SIDE`` a side (itself
+    when already that small): what ``content_boxes`` looks at. A caller that reduces the picture
+    anyway may make it from its own smaller copy instead."""
+    factor = -(-max(pixels.shape[0], pixels.shape[1]) // ANALYSIS_SIDE)
+    return pixels if factor <= 1 else np.asarray(Image.fromarray(pixels).reduce(factor))
 
 
 def _framed(background: npt.NDArray[np.bool_], top: int, left: int, bottom: int, right: int) -> bool:
@@ -246,11 +254,18 @@ def _margin_lines(lines: npt.NDArray[np.int16], limit: int) -> int:
     colour = np.median(lines[0], axis=0).astype(np.int16)
     if (np.abs(lines[0] - colour).max(axis=1) <= COLOUR_TOLERANCE).mean() < UNIFORM_SHARE:
         return 0  # the common case, decided on one line
-    near = (np.abs(lines[:limit] - colour).max(axis=2) <= COLOUR_TOLERANCE).mean(axis=1)
-    below = np.flatnonzero(near < MARGIN_SHARE)
-    end = int(below[0]) if below.size else limit
-    uniform = np.flatnonzero(near[:end] >= UNIFORM_SHARE)
-    return int(uniform[-1]) + 1
+    last_uniform = 0
+    for start in range(0, limit, MARGIN_CHUNK):  # margins are usually thin: look a few lines at a time
+        chunk = lines[start : min(limit, start + MARGIN_CHUNK)]
+        near = (np.abs(chunk - colour).max(axis=2) <= COLOUR_TOLERANCE).mean(axis=1)
+        below = np.flatnonzero(near < MARGIN_SHARE)
+        end = int(below[0]) if below.size else len(near)
+        uniform = np.flatnonzero(near[:end] >= UNIFORM_SHARE)
+        if uniform.size:
+            last_uniform = start + int(uniform[-1]) + 1
+        if below.size:
+            break
+    return last_uniform
 
 
 def _trimmed(small: npt.NDArray[np.int16]) -> list[int] | None:
@@ -270,23 +285,36 @@ def _trimmed(small: npt.NDArray[np.int16]) -> list[int] | None:
     return [top, left, bottom, right]
 
 
-def content_boxes(pixels: RGBPixels, limit: int = 2) -> list[Box]:
+def content_boxes(pixels: RGBPixels, limit: int = 2, analysed: RGBPixels | None = None) -> list[Box]:
     """Up to ``limit`` boxes of foreground framed by background, largest first.
 
     Empty when the image has no background at its edge or its foreground is the whole
     image (within ``MAX_BOX_SHARE``). Boxes are in ``pixels`` coordinates and lie inside it.
+    ``analysed`` is ``analysis_copy(pixels)`` or an equivalent copy, where the caller has one.
     """
     rows, cols = pixels.shape[0], pixels.shape[1]
     if rows < 8 or cols < 8 or limit <= 0:
         return []
-    small, _, _ = _reduced(pixels)
+    small = (analysis_copy(pixels) if analysed is None else analysed).astype(np.int16)
     height, width = small.shape[0], small.shape[1]
     flat = np.ascontiguousarray(small.reshape(height * width, 3))
-    background = _background(flat, width, COLOUR_TOLERANCE, STEP_TOLERANCE).reshape(height, width)
     found: list[tuple[int, list[int]]] = []
     trimmed = _trimmed(small)
     if trimmed is not None:
         found.append((height * width + 1, trimmed))  # ranks first: margins are the common case
+    background = _background(flat, width, COLOUR_TOLERANCE, STEP_TOLERANCE).reshape(height, width)
+    found += _framed_components(small, background)
+    strict = _background(flat, width, STRICT_COLOUR_TOLERANCE, STRICT_STEP_TOLERANCE)
+    found += _framed_components(small, strict.reshape(height, width))
+    return _distinct_boxes(found, (height, width), (rows, cols), limit)
+
+
+def _framed_components(
+    small: npt.NDArray[np.int16], background: npt.NDArray[np.bool_]
+) -> list[tuple[int, list[int]]]:
+    """(pixel count, box) of each sizeable, solid foreground region framed by ``background``."""
+    height, width = background.shape
+    found = []
     for count, top, left, bottom, right in _components(~background).tolist():
         area = (bottom - top) * (right - left)
         if not MIN_BOX_SHARE * height * width <= area <= MAX_BOX_SHARE * height * width:
@@ -297,7 +325,7 @@ def content_boxes(pixels: RGBPixels, limit: int = 2) -> list[Box]:
         if count < MIN_FILL * area or not _framed(background, top, left, bottom, right):
             continue
         found.append((count, _tighten(small, background, [top, left, bottom, right])))
-    return _distinct_boxes(found, (height, width), (rows, cols), limit)
+    return found
 
 
 def _distinct_boxes(
