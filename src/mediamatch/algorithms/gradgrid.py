@@ -64,19 +64,7 @@ def _binomial(taps: int) -> Float64Array:
     return kernel
 
 
-def _blur_matrix(taps: int) -> Float64Array:
-    """``SIZE x SIZE`` matrix of the binomial blur along one axis, edges repeated outward:
-    ``matrix @ image @ matrix.T`` blurs both axes (two small matrix products instead of
-    ``2 * taps`` shifted sums; the same hashes)."""
-    kernel, half = _binomial(taps), taps // 2
-    matrix = np.zeros((SIZE, SIZE))
-    for row in range(SIZE):
-        for tap, weight in enumerate(kernel):
-            matrix[row, min(max(row + tap - half, 0), SIZE - 1)] += weight
-    return matrix
-
-
-_BLUR = _blur_matrix(BLUR_TAPS)
+_BINOMIAL = _binomial(BLUR_TAPS)
 
 
 @njit(cache=True, nogil=True)
@@ -107,8 +95,34 @@ def resample_luma(pixels: RGBPixels) -> Float64Array:
     return np.asarray(luma.resize((SIZE, SIZE), Image.Resampling.BILINEAR), dtype=np.float64)
 
 
+@njit(cache=True, nogil=True)
+def _blur_kernel(image: Float64Array, kernel: Float64Array) -> Float64Array:
+    """Separable blur with edges repeated outward: rows first, then columns, each output a sum
+    of ``kernel[i] * pixel`` in tap order (the order of the shifted-array sums it replaces, so the
+    same floating-point results). A loop, not matrix products: BLAS would start threads in every
+    worker process of a scan and fight over the cores."""
+    rows, cols = image.shape
+    half = kernel.shape[0] // 2
+    across = np.empty((rows + 2 * half, cols))
+    for y in range(rows + 2 * half):
+        source = min(max(y - half, 0), rows - 1)
+        for x in range(cols):
+            total = 0.0
+            for tap in range(kernel.shape[0]):
+                total += kernel[tap] * image[source, min(max(x + tap - half, 0), cols - 1)]
+            across[y, x] = total
+    blurred = np.empty((rows, cols))
+    for y in range(rows):
+        for x in range(cols):
+            total = 0.0
+            for tap in range(kernel.shape[0]):
+                total += kernel[tap] * across[y + tap, x]
+            blurred[y, x] = total
+    return blurred
+
+
 def _blur(image: Float64Array) -> Float64Array:
-    blurred: Float64Array = _BLUR @ image @ _BLUR.T
+    blurred: Float64Array = _blur_kernel(np.ascontiguousarray(image), _BINOMIAL)
     return blurred
 
 
