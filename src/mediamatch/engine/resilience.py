@@ -104,20 +104,22 @@ def query_variants(
     are found once and hashed by every algorithm.
     """
     chosen = options or Resilience()
+    names = {algorithm.name for algorithm in algorithms}
+    windows = chosen.crop_windows and bool(names & REGION_ALGORITHMS)
     box_copy, factor, analysed = pixels, 1, pixels
-    if chosen.content_boxes or chosen.crop_windows:
+    if chosen.content_boxes or windows:
         box_copy, factor = _reduced(pixels, BOX_SIDE)
         analysed = analysis_copy(box_copy)  # one reduction of the full picture serves every copy
     boxes = content_boxes(pixels, chosen.max_boxes, analysed) if chosen.content_boxes else []
-    reduced = [_inward(box, factor).crop(box_copy) for box in boxes]
+    reduced = [_inward(box, factor).crop(box_copy) for box in boxes] if names & AVERAGING else []
+    full = [box.crop(pixels) for box in boxes] if names - AVERAGING else []
     found: dict[str, list[QueryVariant]] = {}
     for algorithm in algorithms:
         turns = chosen.dihedral and algorithm.name not in chosen.dihedral_skip
         variants = _variants_of(pixels, algorithm, "", turns)
-        pictures = reduced if algorithm.name in AVERAGING else [box.crop(pixels) for box in boxes]
-        for number, picture in enumerate(pictures, start=1):
+        for number, picture in enumerate(reduced if algorithm.name in AVERAGING else full, start=1):
             variants += _variants_of(picture, algorithm, f"box{number}", turns)
-        if chosen.crop_windows and algorithm.name in REGION_ALGORITHMS:
+        if windows and algorithm.name in REGION_ALGORITHMS:
             large_enough = max(analysed.shape[0], analysed.shape[1]) >= WINDOW_SIDE
             variants += crop_windows(analysed if large_enough else box_copy, algorithm)
         found[algorithm.name] = variants
@@ -187,8 +189,7 @@ def crop_windows(pixels: RGBPixels, algorithm: ImageHashAlgorithm) -> list[Query
     Made to meet a stored centre region of the picture the query was cropped from; they are
     compared with every stored hash, and against the whole picture's hash they also catch
     small rotations (the window leaves out the black corners a turn adds) and thin frames."""
-    factor = max(1, max(pixels.shape[0], pixels.shape[1]) // WINDOW_SIDE)
-    small = pixels if factor == 1 else np.asarray(Image.fromarray(pixels).reduce(factor))
+    small, _ = _reduced(pixels, WINDOW_SIDE)
     rows, cols = small.shape[0], small.shape[1]
     height, width = round(rows * WINDOW_SHARE), round(cols * WINDOW_SHARE)
     windows: list[QueryVariant] = []
