@@ -174,19 +174,22 @@ def _dispatch(
     started: Callable[[], object],
 ) -> None:
     """Keep every worker busy with a few batches in flight (a kill loses no more than those).
-    ``started`` runs once the first batches are out, while the workers hash them."""
+    ``started`` runs once, when the first batches are out, while the workers hash them."""
     batches = _batches(units)
     running: set[Future[Results]] = set()
+
+    def fill() -> None:
+        while len(running) < 2 * workers and (batch := next(batches, None)) is not None:
+            running.add(pool.submit(hash_batch, batch))
+
     try:
-        while True:
-            while len(running) < 2 * workers and (batch := next(batches, None)) is not None:
-                running.add(pool.submit(hash_batch, batch))
-            started()
-            if not running:
-                break
+        fill()
+        started()
+        while running:
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 committer.take(future.result())
+            fill()
     except KeyboardInterrupt:
         for future in running:
             future.cancel()
