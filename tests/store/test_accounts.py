@@ -19,10 +19,24 @@ def test_keys_are_shown_once_and_stored_only_as_salted_hashes(accounts: AccountS
     assert accounts.verify(token) == key
     assert key.scopes == {"hash", "match"}
     assert key.organisation == "acme"
-    secret = token.rsplit("_", 1)[1]
+    secret = token.split("_", 3)[3]  # the secret itself may hold underscores
     with store.engine.connect() as connection:
         dumped = "".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM api_keys"))
     assert secret not in dumped
+
+
+def test_a_secret_holding_underscores_and_dashes_verifies(
+    accounts: AccountStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # token_urlsafe draws from A-Z a-z 0-9 _ -; a secret that starts, ends and is split by
+    # underscores must still parse as one secret.
+    monkeypatch.setattr("mediamatch.store.accounts.secrets.token_urlsafe", lambda _: "_a-b_c" * 7 + "_")
+    accounts.create_organisation("acme")
+    key, token = accounts.create_key("acme", "k", ["match"], Environment.TEST)
+    assert token == f"mm_test_{key.key_id}_" + "_a-b_c" * 7 + "_"
+    assert accounts.verify(token) == key
+    with pytest.raises(AuthenticationFailed):
+        accounts.verify(token[:-1])
 
 
 def test_wrong_revoked_and_malformed_keys_are_refused(accounts: AccountStore) -> None:
