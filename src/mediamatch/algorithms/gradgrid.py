@@ -98,26 +98,34 @@ def resample_luma(pixels: RGBPixels) -> Float64Array:
 @njit(cache=True, nogil=True)
 def _blur_kernel(image: Float64Array, kernel: Float64Array) -> Float64Array:
     """Separable blur with edges repeated outward: rows first, then columns, each output a sum
-    of ``kernel[i] * pixel`` in tap order (the order of the shifted-array sums it replaces, so the
-    same floating-point results). A loop, not matrix products: BLAS would start threads in every
-    worker process of a scan and fight over the cores."""
+    of ``kernel[i] * pixel`` in tap order (the order of the shifted-array sums it replaced, so the
+    same floating-point results). Taps are the outer loop and pixels the inner one, so the inner
+    loop runs over contiguous memory and vectorises; each output still adds its taps in order. A
+    loop, not matrix products: BLAS would start threads in every worker process of a scan."""
     rows, cols = image.shape
-    half = kernel.shape[0] // 2
-    across = np.empty((rows + 2 * half, cols))
-    for y in range(rows + 2 * half):
-        source = min(max(y - half, 0), rows - 1)
-        for x in range(cols):
-            total = 0.0
-            for tap in range(kernel.shape[0]):
-                total += kernel[tap] * image[source, min(max(x + tap - half, 0), cols - 1)]
-            across[y, x] = total
-    blurred = np.empty((rows, cols))
+    taps = kernel.shape[0]
+    half = taps // 2
+    padded = np.empty((rows, cols + 2 * half))
     for y in range(rows):
-        for x in range(cols):
-            total = 0.0
-            for tap in range(kernel.shape[0]):
-                total += kernel[tap] * across[y + tap, x]
-            blurred[y, x] = total
+        for x in range(cols + 2 * half):
+            padded[y, x] = image[y, min(max(x - half, 0), cols - 1)]
+    across = np.zeros((rows + 2 * half, cols))
+    for y in range(rows):
+        out, source = across[y + half], padded[y]
+        for tap in range(taps):
+            weight = kernel[tap]
+            for x in range(cols):
+                out[x] += weight * source[x + tap]
+    for y in range(half):
+        across[y] = across[half]
+        across[rows + half + y] = across[rows + half - 1]
+    blurred = np.zeros((rows, cols))
+    for y in range(rows):
+        out = blurred[y]
+        for tap in range(taps):
+            weight, source = kernel[tap], across[y + tap]
+            for x in range(cols):
+                out[x] += weight * source[x]
     return blurred
 
 
