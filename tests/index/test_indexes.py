@@ -48,8 +48,11 @@ def assert_same_results(
 ) -> None:
     assert len(fast) == len(reference)
     for radius in radii:
-        for query in queries:
-            assert fast.search(query, radius) == reference.search(query, radius), radius
+        expected = [reference.search(query, radius) for query in queries]
+        assert [fast.search(query, radius) for query in queries] == expected, radius
+        assert fast.search_many(queries, radius) == expected, radius
+    assert fast.search_many([], 10) == []
+    assert fast.search_many(queries[:2], -1) == [[], []]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -25,6 +25,10 @@ from mediamatch.model import RGBPixels as RGBPixels
 ArrayT = TypeVar("ArrayT", bound=npt.NDArray[Any])
 
 
+WindowLayout = tuple[float, Sequence[tuple[float, float]]]
+"""``(share, corners)``: square-share windows and their top-left corners (see ``hash_windows``)."""
+
+
 class MediaKind(enum.Enum):
     """What an algorithm hashes."""
 
@@ -174,6 +178,27 @@ class ImageHashAlgorithm(HashAlgorithm):
     def hash_dihedral(self, pixels: RGBPixels) -> Mapping[Dihedral, HashResult]:
         """Hashes of all eight rotations and reflections; only where ``has_dihedral`` is declared."""
         raise CapabilityNotSupported(f"{self.name} does not compute dihedral variants")
+
+    def hash_windows(self, pixels: RGBPixels, layouts: Sequence[WindowLayout]) -> list[list[HashResult]]:
+        """Hashes of windows of the picture, per layout: a layout is ``(share, corners)``, windows
+        ``share`` of the picture's height and width with their top-left corners at ``corners``,
+        each ``(top, left)`` as shares of the height and width; results in the order given.
+
+        Here each window is cut out and hashed (a window reaching past the edge is moved
+        inside). An algorithm may compute them together more cheaply, as long as each result
+        stays well within its matching tolerance of the window's ``hash_pixels``.
+        """
+        rows, cols = pixels.shape[0], pixels.shape[1]
+        found = []
+        for share, corners in layouts:
+            height, width = max(1, round(share * rows)), max(1, round(share * cols))
+            results = []
+            for top, left in corners:
+                y = max(0, min(rows - height, round(top * rows)))
+                x = max(0, min(cols - width, round(left * cols)))
+                results.append(self.hash_pixels(np.ascontiguousarray(pixels[y : y + height, x : x + width])))
+            found.append(results)
+        return found
 
 
 class VideoHashAlgorithm(HashAlgorithm):

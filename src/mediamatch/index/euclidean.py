@@ -55,6 +55,37 @@ def _scan(
     return rows[:used], squares[:used]
 
 
+@njit(cache=True, nogil=True)
+def _scan_many(
+    vectors: npt.NDArray[np.uint8],
+    alive: npt.NDArray[np.bool_],
+    count: int,
+    queries: npt.NDArray[np.uint8],
+    limit: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``_scan`` for many queries in one pass over the rows (each row is read from memory once):
+    (query number, row, squared distance) of every pair within ``limit``."""
+    found = np.empty((64, 3), dtype=np.int64)
+    used = 0
+    width = vectors.shape[1]
+    for row in range(count):
+        if not alive[row]:
+            continue
+        for number in range(queries.shape[0]):
+            total = 0
+            for k in range(width):
+                difference = int(vectors[row, k]) - int(queries[number, k])
+                total += difference * difference
+                if total > limit:
+                    break
+            if total <= limit:
+                if used == found.shape[0]:
+                    found = np.concatenate((found, np.empty((used, 3), dtype=np.int64)))
+                found[used, 0], found[used, 1], found[used, 2] = number, row, total
+                used += 1
+    return found[:used, 0], found[:used, 1], found[:used, 2]
+
+
 class EuclideanScanIndex(HashIndex):
     """Exact range search in Euclidean distance rounded down, for fixed-length byte vectors."""
 
@@ -100,6 +131,20 @@ class EuclideanScanIndex(HashIndex):
         rows, squares = _scan(self._vectors, self._alive, self._size, vector, limit)
         hits = [IndexMatch(int(self._ids[r]), isqrt(int(s))) for r, s in zip(rows, squares, strict=True)]
         return sorted(hits, key=lambda m: (m.distance, m.id))
+
+    def search_many(self, queries: Sequence[HashValue], threshold: int) -> list[list[IndexMatch]]:
+        """``search`` for each query, in one pass over the stored vectors."""
+        if threshold < 0 or not queries:
+            return [[] for _ in queries]
+        matrix = np.frombuffer(b"".join(self.algorithm.own(q).data for q in queries), dtype=np.uint8)
+        limit = (threshold + 1) ** 2 - 1
+        numbers, rows, squares = _scan_many(
+            self._vectors, self._alive, self._size, matrix.reshape(len(queries), self.width), limit
+        )
+        hits: list[list[IndexMatch]] = [[] for _ in queries]
+        for number, row, square in zip(numbers.tolist(), rows.tolist(), squares.tolist(), strict=True):
+            hits[number].append(IndexMatch(int(self._ids[row]), isqrt(square)))
+        return [sorted(found, key=lambda m: (m.distance, m.id)) for found in hits]
 
     def __len__(self) -> int:
         return len(self._row_of)
