@@ -70,17 +70,25 @@ def pixels_of(image: Image.Image) -> npt.NDArray[np.uint8]:
     return np.ascontiguousarray(np.asarray(image.convert("RGB")))
 
 
-def dense(algorithm: ImageHashAlgorithm, rows: Sequence[Sequence[HashResult]]) -> tuple[Vectors, Mask]:
-    """Ragged hash lists as a (items, widest, bytes) array and a mask of usable hashes."""
+def dense(
+    algorithm: ImageHashAlgorithm,
+    rows: Sequence[Sequence[HashResult]],
+    windows: Sequence[Sequence[bool]] = (),
+) -> tuple[Vectors, Mask, Mask]:
+    """Ragged hash lists as a (items, widest, bytes) array, a mask of usable hashes and a mask of
+    crop windows (``QueryVariant.regions_only``: compared with stored regions only)."""
     width = max(len(row) for row in rows)
     length = len(rows[0][0].value.data)
     vectors = np.zeros((len(rows), width, length), dtype=np.uint8)
     usable = np.zeros((len(rows), width), dtype=bool)
+    regions_only = np.zeros((len(rows), width), dtype=bool)
     for i, row in enumerate(rows):
         for j, result in enumerate(row):
             vectors[i, j] = np.frombuffer(result.value.data, dtype=np.uint8)
             usable[i, j] = algorithm.is_usable(result)
-    return vectors, usable
+        if windows:
+            regions_only[i, : len(windows[i])] = windows[i]
+    return vectors, usable, regions_only
 
 
 def pair_distances(metric: str, queries: Vectors, bank: Vectors) -> IntArray:
@@ -94,10 +102,11 @@ def pair_distances(metric: str, queries: Vectors, bank: Vectors) -> IntArray:
 
 
 def mode_distances(
-    metric: str, query: tuple[Vectors, Mask], bank: tuple[Vectors, Mask], chunk: int = 32
+    metric: str, query: tuple[Vectors, Mask, Mask], bank: tuple[Vectors, Mask, Mask], chunk: int = 32
 ) -> dict[str, IntArray]:
-    """(queries, bank entries) distance matrix for each mode: minimum over the mode's hashes."""
-    (qv, qu), (bv, bu) = query, bank
+    """(queries, bank entries) distance matrix for each mode: minimum over the mode's hashes
+    (crop windows against stored regions only, as the engine matches them)."""
+    (qv, qu, qw), (bv, bu, _) = query, bank
     count, variants, length = qv.shape
     entries, stored = bv.shape[0], bv.shape[1]
     flat_bank = bv.reshape(entries * stored, length)
@@ -108,6 +117,8 @@ def mode_distances(
         d = d.reshape(stop - start, variants, entries, stored)
         d[~qu[start:stop]] = FAR
         d[:, :, ~bu] = FAR
+        windows = qw[start:stop]
+        d[:, :, :, 0][windows] = FAR
         out["plain"][start:stop] = d[:, 0, :, 0]
         out["+query"][start:stop] = d[:, :, :, 0].min(axis=1)
         out["+query+regions"][start:stop] = d.min(axis=(1, 3))
@@ -155,7 +166,7 @@ def make_queries(photos: list[Image.Image], per_transform: int) -> tuple[list[Im
 
 def hash_everything(
     algorithms: list[ImageHashAlgorithm], photos: list[Image.Image], queries: list[Image.Image]
-) -> dict[str, tuple[tuple[Vectors, Mask], tuple[Vectors, Mask]]]:
+) -> dict[str, tuple[tuple[Vectors, Mask, Mask], tuple[Vectors, Mask, Mask]]]:
     bank_rows: dict[str, list[list[HashResult]]] = {a.name: [] for a in algorithms}
     for photo in photos:
         pixels = pixels_of(photo)
@@ -163,10 +174,15 @@ def hash_everything(
             extra = region_hashes(pixels, algorithm).values()
             bank_rows[algorithm.name].append([algorithm.hash_pixels(pixels), *extra])
     query_rows: dict[str, list[list[HashResult]]] = {a.name: [] for a in algorithms}
+    window_rows: dict[str, list[list[bool]]] = {a.name: [] for a in algorithms}
     for image in queries:
         for name, variants in query_variants(pixels_of(image), algorithms, Resilience()).items():
             query_rows[name].append([v.result for v in variants])
-    return {a.name: (dense(a, query_rows[a.name]), dense(a, bank_rows[a.name])) for a in algorithms}
+            window_rows[name].append([v.regions_only for v in variants])
+    return {
+        a.name: (dense(a, query_rows[a.name], window_rows[a.name]), dense(a, bank_rows[a.name]))
+        for a in algorithms
+    }
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ def print_notes(hashed: Mapping[str, Any], timing: Mapping[str, Any], files: tup
     print()
     sizes = {}
     pdq_plain = timing["pdq"].plain_ms
-    for name, ((_, query_usable), (bank_vectors, bank_usable)) in hashed.items():
+    for name, ((_, query_usable, _), (bank_vectors, bank_usable, _)) in hashed.items():
         length = bank_vectors.shape[2]
         sizes[name] = (length, bank_usable.sum(axis=1).mean())
         t = timing[name]

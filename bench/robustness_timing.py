@@ -19,7 +19,7 @@ from PIL import Image
 
 from mediamatch.algorithms import ImageHashAlgorithm
 from mediamatch.engine.matching import new_index
-from mediamatch.engine.resilience import Resilience, query_variants, region_hashes
+from mediamatch.engine.resilience import QueryVariant, Resilience, query_variants, region_hashes
 from mediamatch.index import HammingMultiIndex, HashIndex
 from mediamatch.media import decode_image
 
@@ -66,10 +66,19 @@ def _per_item(items: Sequence[object], run: Callable[[object], None]) -> float:
 
 
 def _search(algorithm: ImageHashAlgorithm, pixels: Pixels, indexes: Sequence[HashIndex], stage: bool) -> None:
-    options = Resilience() if stage else Resilience.off()
-    for variant in query_variants(pixels, [algorithm], options)[algorithm.name]:
-        for index in indexes:
-            index.search(variant.result.value, algorithm.threshold)
+    """As ``Matcher`` searches: every variant in the own index (``indexes[0]``) except crop windows,
+    every variant in the region index; windows only where there is one."""
+    regions = len(indexes) > 1
+    options = Resilience(crop_windows=regions) if stage else Resilience.off()
+    _search_variants(algorithm, query_variants(pixels, [algorithm], options)[algorithm.name], indexes)
+
+
+def _search_variants(
+    algorithm: ImageHashAlgorithm, variants: Sequence[QueryVariant], indexes: Sequence[HashIndex]
+) -> None:
+    for number, index in enumerate(indexes):
+        chosen = [v.result.value for v in variants if number > 0 or not v.regions_only]
+        index.search_many(chosen, algorithm.threshold)
 
 
 def time_modes(
@@ -103,12 +112,7 @@ def time_files(
     def default(data: object) -> None:
         pixels = decode_image(data).pixels  # type: ignore[arg-type]
         variants = query_variants(pixels, [pdq, grad], Resilience())
-        for algorithm, indexes in (
-            (pdq, [built[pdq.name].own]),
-            (grad, [built[grad.name].own, built[grad.name].regions]),
-        ):
-            for variant in variants[algorithm.name]:
-                for index in indexes:
-                    index.search(variant.result.value, algorithm.threshold)
+        _search_variants(pdq, variants[pdq.name], [built[pdq.name].own])
+        _search_variants(grad, variants[grad.name], [built[grad.name].own, built[grad.name].regions])
 
     return _per_item(files, plain), _per_item(files, default)

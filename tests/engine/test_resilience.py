@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mediamatch.algorithms import GradGridAlgorithm, PdqAlgorithm, default_registry
+from mediamatch.algorithms import GradGridAlgorithm, ImageHashAlgorithm, PdqAlgorithm, default_registry
 from mediamatch.engine import FileHasher
 from mediamatch.engine.bank_images import add_images, image_entries
 from mediamatch.engine.content_box import content_boxes
@@ -17,10 +18,13 @@ from mediamatch.engine.resilience import (
     REGION_ALGORITHMS,
     REGIONS,
     STAGE_THRESHOLDS,
+    WINDOWS,
+    QueryVariant,
     Resilience,
     query_variants,
     region_box,
     region_hashes,
+    window_plan,
 )
 from mediamatch.model import RGBPixels
 from mediamatch.samples import encode, synthetic_photo
@@ -46,7 +50,9 @@ def test_the_first_variant_is_the_plain_hash_and_off_gives_only_it() -> None:
     assert found["pdq"][0].label == ORIGINAL
     assert found["pdq"][0].result == PDQ.hash_pixels(PHOTO)
     assert found["gradgrid144"][0].result == GRAD.hash_pixels(PHOTO)
-    assert [v.label for v in found["gradgrid144"]] == [ORIGINAL, *(f"window{i}" for i in range(4))]
+    windows = [f"window{round(kept * 100)}/{n}" for kept, _, corners in WINDOWS for n in range(len(corners))]
+    assert [v.label for v in found["gradgrid144"]] == [ORIGINAL, *windows]
+    assert [v.regions_only for v in found["gradgrid144"]] == [False] + [True] * len(windows)
     off = query_variants(PHOTO, [PDQ, GRAD], Resilience.off())
     assert {name: [v.label for v in variants] for name, variants in off.items()} == {
         "pdq": [ORIGINAL],
@@ -92,17 +98,51 @@ def test_a_large_bordered_copy_hashes_gradgrid_boxes_from_a_reduced_copy_and_pdq
     assert GRAD.distance(grad_box.result.value, own) <= from_full_size + 10
 
 
-def test_crop_windows_find_the_stored_region_in_an_off_centre_crop() -> None:
+def test_the_window_plan_covers_every_place_of_the_region_in_crops_of_up_to_20_percent() -> None:
+    for kept, share, corners in window_plan():
+        assert share == pytest.approx(0.6 / kept)
+        places = sorted({top for top, _ in corners})
+        assert sorted({left for _, left in corners}) == places
+        assert len(corners) == len(places) ** 2
+        # the region starts at (0.2 - cut) / kept of the query, for every cut that leaves it whole
+        lowest, highest = (0.2 - min(0.2, 1 - kept)) / kept, (0.2 - max(0.0, 0.8 - kept)) / kept
+        assert places[0] == pytest.approx(lowest)
+        assert places[-1] == pytest.approx(highest)
+        assert all(b - a <= 1 / 16 + 1e-9 for a, b in itertools.pairwise(places))
+    assert [kept for kept, _, _ in window_plan(kept_shares=(0.8,))] == [0.8]
+
+
+@pytest.mark.parametrize(("kept", "rows_kept", "cols_kept"), [(0.8, "top", "right"), (0.9, "bottom", "left")])
+def test_crop_windows_find_the_stored_region_in_an_off_centre_crop(
+    kept: float, rows_kept: str, cols_kept: str
+) -> None:
     rows, cols = PHOTO.shape[:2]
-    crop = np.ascontiguousarray(PHOTO[: round(rows * 0.9), round(cols * 0.1) :])  # bottom and left cut
-    stored = region_hashes(PHOTO, GRAD)["centre80"].value
-    windows = [v for v in query_variants(crop, [GRAD])["gradgrid144"] if v.label.startswith("window")]
-    assert [v.label for v in windows] == [f"window{i}" for i in range(4)]
+    cut_rows, cut_cols = round(rows * (1 - kept)), round(cols * (1 - kept))
+    crop = PHOTO[: rows - cut_rows] if rows_kept == "top" else PHOTO[cut_rows:]
+    crop = np.ascontiguousarray(crop[:, cut_cols:] if cols_kept == "right" else crop[:, : cols - cut_cols])
+    stored = region_hashes(PHOTO, GRAD)["centre60"].value
+    windows = [v for v in query_variants(crop, [GRAD])["gradgrid144"] if v.regions_only]
     nearest = min(windows, key=lambda v: GRAD.distance(v.result.value, stored))
-    assert nearest.label == "window2"  # lower left: the region ends at the crop's bottom and left edge
+    assert nearest.label.startswith(f"window{round(kept * 100)}/")  # sized for this crop
     plain = GRAD.distance(GRAD.hash_pixels(crop).value, stored)
-    assert GRAD.distance(nearest.result.value, stored) < plain / 2
-    assert not any(v.label.startswith("window") for v in query_variants(crop, [PDQ])["pdq"])
+    assert GRAD.distance(nearest.result.value, stored) < min(plain / 2, 60)
+    assert not any(v.regions_only for v in query_variants(crop, [PDQ])["pdq"])
+
+
+def test_gradgrid_window_hashes_stay_close_to_hashes_of_the_windows_cut_out() -> None:
+    corners = [(0.0, 0.0), (0.1, 0.25), (0.25, 0.25), (0.9, 0.9)]  # the last is moved inside
+    layouts = [(0.75, corners), (2 / 3, corners[:2])]
+    pooled = GRAD.hash_windows(PHOTO, layouts)
+    cut = ImageHashAlgorithm.hash_windows(GRAD, PHOTO, layouts)  # the generic way: cut out and hash
+    assert [len(found) for found in pooled] == [len(found) for found in cut] == [4, 2]
+    for fast, exact in zip(pooled[0] + pooled[1], cut[0] + cut[1], strict=True):
+        assert GRAD.distance(fast.value, exact.value) <= 40  # edges differ, far inside the threshold
+        assert abs(fast.quality - exact.quality) <= 10
+    assert GRAD.distance(pooled[0][2].value, pooled[0][3].value) == 0
+    (whole,) = GRAD.hash_windows(PHOTO, [(1.0, [(0.0, 0.0)])])[0]  # resampled through a finer grid
+    assert GRAD.distance(whole.value, GRAD.hash_pixels(PHOTO).value) <= 8
+    with pytest.raises(ValueError, match="share"):
+        GRAD.hash_windows(PHOTO, [(1.5, corners)])
 
 
 def test_region_hashes_are_hashes_of_the_region() -> None:
@@ -147,9 +187,9 @@ def test_stored_regions_match_a_crop_closer_than_the_whole(store: Store, tmp_pat
     report = add_images(store, REGISTRY, "IMAGES", [tmp_path / "bank"])
     assert (report.files, report.added, report.regions, report.errors) == (1, 2, len(REGIONS), [])
     assert store.count_regions("IMAGES") == len(REGIONS)
-    crop = write(tmp_path, "crop.png", region_box(PHOTO, REGIONS["centre80"]).crop(PHOTO))
+    crop = write(tmp_path, "crop.png", region_box(PHOTO, REGIONS["centre60"]).crop(PHOTO))
     staged = {m.algorithm: m for m in Matcher(store, REGISTRY).match_file(crop).matches}
-    assert staged["gradgrid144"].variant == "original~centre80"
+    assert staged["gradgrid144"].variant == "original~centre60"
     assert staged["gradgrid144"].distance <= 2
     plain = Matcher(store, REGISTRY, resilience=Resilience.off()).match_file(crop).matches
     assert all(m.variant == ORIGINAL and m.distance > 2 for m in plain)
@@ -186,17 +226,35 @@ def test_the_stage_tightens_gradgrid_default_threshold_but_not_a_bank_own(store:
     assert staged.threshold(defaults, "pdq") == PDQ.threshold
 
 
+@pytest.mark.parametrize("cut", [0.1, 0.2])
 def test_an_off_centre_crop_matches_through_a_window_only_with_the_stage(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, cut: float
 ) -> None:
     store.create_bank("IMAGES")
     (tmp_path / "bank").mkdir()
     write(tmp_path / "bank", "known.png", PHOTO)
     add_images(store, REGISTRY, "IMAGES", [tmp_path / "bank"], algorithms=["gradgrid144"])
     rows, cols = PHOTO.shape[:2]
-    crop = write(tmp_path, "crop.png", np.ascontiguousarray(PHOTO[round(rows * 0.1) :, : round(cols * 0.9)]))
-    (staged,) = Matcher(store, REGISTRY).match_file(crop).matches
+    crop = np.ascontiguousarray(PHOTO[round(rows * cut) :, : round(cols * (1 - cut))])
+    (staged,) = Matcher(store, REGISTRY).match_file(write(tmp_path, "crop.png", crop)).matches
     assert staged.variant.startswith("window")
-    assert staged.variant.endswith("~centre80")
-    plain = Matcher(store, REGISTRY, resilience=Resilience.off()).match_file(crop).matches
+    assert staged.variant.endswith("~centre60")
+    plain = Matcher(store, REGISTRY, resilience=Resilience.off()).match_file(tmp_path / "crop.png").matches
     assert all(m.distance > staged.distance for m in plain)
+
+
+def test_crop_windows_meet_stored_regions_only(store: Store) -> None:
+    """A window equal to an entry's own hash is no match: windows are sized for regions."""
+    store.create_bank("HASHES")
+    own = GRAD.hash_pixels(PHOTO)
+    store.add_entries("HASHES", [NewEntry("gradgrid144", own.value.data, external_id="g")])
+    matcher = Matcher(store, REGISTRY)
+    assert matcher.hasher is not None
+    assert matcher.hasher.resilience is not None
+    assert not matcher.hasher.resilience.crop_windows  # no regions to meet
+    unrelated = GRAD.hash_pixels(synthetic_photo(23, 480, 360))
+    variants = {"gradgrid144": [QueryVariant(ORIGINAL, unrelated), QueryVariant("window80/0", own)]}
+    assert matcher.match_results("q", {"gradgrid144": unrelated}, variants=variants).matches == []
+    variants["gradgrid144"].append(QueryVariant("box1", own))
+    (match,) = matcher.match_results("q", {"gradgrid144": unrelated}, variants=variants).matches
+    assert (match.variant, match.distance) == ("box1", 0)

@@ -169,6 +169,10 @@ class Matcher:
                 self._save_cached(cache_dir, snapshots)
         if self.resilience.enabled:
             self._load_regions(now)
+        # Crop windows only meet stored regions: without any, they would be hashed for nothing.
+        stage = self.resilience
+        if not self.region_indexes:
+            stage = dataclasses.replace(stage, crop_windows=False)
         algorithms = [registry.get(name) for name in sorted(self.indexes)]
         self.hasher = (
             FileHasher(
@@ -176,7 +180,7 @@ class Matcher:
                 mode=mode,
                 video_options=video_options,
                 skip_other_media=True,
-                resilience=self.resilience,
+                resilience=stage,
             )
             if algorithms
             else None
@@ -328,16 +332,17 @@ class Matcher:
         return video.query_pct >= query_pct and video.bank_pct >= bank_pct
 
     def _search(self, name: str, queries: list[QueryVariant], widest: int) -> list[tuple[int, str, int, str]]:
-        """Nearest distance per entry over every query hash and every stored hash (own and regions)."""
-        indexes = [("", self.indexes[name])]
+        """Nearest distance per entry over every query hash and every stored hash (own and regions);
+        crop windows (``regions_only``) meet the stored regions only."""
+        indexes = [("", self.indexes[name], [q for q in queries if not q.regions_only])]
         if self.resilience.enabled:
-            indexes += [
-                (f"~{region}", index) for (a, region), index in self.region_indexes.items() if a == name
-            ]
+            regions = [(region, index) for (a, region), index in self.region_indexes.items() if a == name]
+            indexes += [(f"~{region}", index, queries) for region, index in regions]
         best: dict[int, tuple[int, str]] = {}
-        for query in queries:
-            for suffix, index in indexes:
-                for match in index.search(query.result.value, widest):
+        for suffix, index, chosen in indexes:
+            found = index.search_many([query.result.value for query in chosen], widest)
+            for query, matches in zip(chosen, found, strict=True):
+                for match in matches:
                     if match.id not in best or match.distance < best[match.id][0]:
                         best[match.id] = (match.distance, query.label + suffix)
         return [(entry_id, name, distance, label) for entry_id, (distance, label) in best.items()]

@@ -10,16 +10,18 @@ matching, the service, the scanner, video frames):
   picture embedded in a screenshot or collage), each again with its dihedral variants.
   Works against any bank, including banks imported as hash lists.
 - bank side, ``region_hashes``: hashes of fixed sub-regions of a bank image (``REGIONS``),
-  stored with its entry when the bank is built from images, so a query that is a crop of
-  the bank image meets a stored hash of nearly the same region. Needs the bank image.
+  stored with its entry when the bank is built from images. Needs the bank image.
+- crop windows, ``crop_windows``: query hashes placed wherever the stored region can lie
+  in a crop of the bank image (``WINDOWS``), compared with stored regions only.
 
-A pair's distance is the smallest over every query variant and every stored hash of the
-entry, so each extra hash raises the chance that unrelated pictures meet: thresholds for
+A pair's distance is the smallest over every query variant and every stored hash it is
+compared with, so each extra hash raises the chance that unrelated pictures meet: thresholds for
 a stage configuration must be calibrated with that configuration (``bench/robustness.py``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -31,13 +33,13 @@ from mediamatch.engine.content_box import Box, analysis_copy, content_boxes
 from mediamatch.model import RGBPixels
 
 ORIGINAL = "original"
-STAGE_THRESHOLDS: Mapping[str, int] = {"gradgrid144": 119}
+STAGE_THRESHOLDS: Mapping[str, int] = {"gradgrid144": 103}
 """gradgrid144's threshold with the stage: its default, 139, keeps false matches at one per
-million for one query hash against one stored hash; with up to two content boxes and four
-crop windows against the stored hash and a stored region, a pair is compared up to 14
-times, and ``bench/robustness.py`` puts the one-per-million point for that at 119 to 120
-(two runs; we ship the lower). PDQ's default, 31, is far below its own such point (about
-78), so it keeps its default."""
+million for one query hash against one stored hash. With the stage a pair is compared up to
+56 times (the query's own hash and up to two content boxes against the stored hash and the
+stored region, and 50 crop windows against the region), and ``bench/robustness.py`` puts the
+one-per-million point for that at 103 to 104; we ship the lower. PDQ's default, 31, is far
+below its own such point (about 78), so it keeps its default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +74,17 @@ class Resilience:
 @dataclass(frozen=True, slots=True)
 class QueryVariant:
     """One query hash: ``label`` says how it was derived (``original``, ``flipy``, ``box1/rotate90``,
-    ``window4``)."""
+    ``window80/4``)."""
 
     label: str
     result: HashResult
+
+    @property
+    def regions_only(self) -> bool:
+        """True for crop windows: they are sized to meet a stored region hash and are compared
+        with those only (against a whole picture's hash they would only add false matches).
+        Read from the label, so variants kept in a case database keep the rule."""
+        return self.label.startswith(WINDOW_PREFIX)
 
 
 def _variants_of(
@@ -107,9 +116,10 @@ def query_variants(
     names = {algorithm.name for algorithm in algorithms}
     windows = chosen.crop_windows and bool(names & REGION_ALGORITHMS)
     box_copy, factor, analysed = pixels, 1, pixels
-    if chosen.content_boxes or windows:
+    if chosen.content_boxes or windows:  # one reduction of the full picture serves every copy
         box_copy, factor = _reduced(pixels, BOX_SIDE)
-        analysed = analysis_copy(box_copy)  # one reduction of the full picture serves every copy
+    if chosen.content_boxes:
+        analysed = analysis_copy(box_copy)
     boxes = content_boxes(pixels, chosen.max_boxes, analysed) if chosen.content_boxes else []
     reduced = [_inward(box, factor).crop(box_copy) for box in boxes] if names & AVERAGING else []
     full = [box.crop(pixels) for box in boxes] if names - AVERAGING else []
@@ -120,8 +130,7 @@ def query_variants(
         for number, picture in enumerate(reduced if algorithm.name in AVERAGING else full, start=1):
             variants += _variants_of(picture, algorithm, f"box{number}", turns)
         if windows and algorithm.name in REGION_ALGORITHMS:
-            large_enough = max(analysed.shape[0], analysed.shape[1]) >= WINDOW_SIDE
-            variants += crop_windows(analysed if large_enough else box_copy, algorithm)
+            variants += crop_windows(box_copy, algorithm)
         found[algorithm.name] = variants
     return found
 
@@ -149,56 +158,72 @@ def _inward(box: Box, factor: int) -> Box:
     return Box(top, left, max(bottom, top + 1), max(right, left + 1))
 
 
-REGIONS: Mapping[str, tuple[float, float, float, float]] = {"centre80": (0.1, 0.1, 0.9, 0.9)}
+REGION = (0.2, 0.2, 0.8, 0.8)
+REGIONS: Mapping[str, tuple[float, float, float, float]] = {"centre60": REGION}
 """Sub-regions stored with a bank image: (top, left, bottom, right) as shares of its height and width.
 
-One region, the centre 80 % of each side, so that the bank grows by one hash an entry
-per algorithm. Reasoning, not fitting: a crop that removes up to 20 % of each side,
-split anyhow between the two sides, leaves a window whose edges lie within 10 % of the
-centre region's, the same offset an uncropped hash meets with a 10 % crop, which
-gradgrid144 tolerates by design (blurred gradients pooled in overlapping 6x6 cells). PDQ
-tolerates only a few per cent, so for PDQ the region helps centred crops only.
-"""
+One region, the centre 60 % of each side, so that the bank grows by one hash an entry per
+algorithm. Reasoning, not fitting: a crop that keeps at least 80 % of each side, wherever
+it falls, still contains the whole of the centre 60 %, so the query holds every pixel of
+the stored region; ``crop_windows`` then looks for it. A larger region (80 %) is contained
+only in crops placed near the centre."""
 
 
 REGION_ALGORITHMS = frozenset({"gradgrid144"})
 """Algorithms whose region hashes are stored when a bank is built from images. gradgrid144
-only: its region is what makes 20 % crops match, while a PDQ region would help centred
-crops alone and take the bank past ten times plain PDQ's size (PDQ 32 bytes, gradgrid144
-144 bytes, its region 144 bytes: 320 bytes an entry)."""
+only: it tolerates the few per cent by which a window misses the region, where PDQ would
+need many more windows; a PDQ region would also take the bank past ten times plain PDQ's
+size (PDQ 32 bytes, gradgrid144 144 bytes, its region 144 bytes: 320 bytes an entry)."""
 
 
-WINDOW_SHARE = 8 / 9
-"""Side of a crop window as a share of the query's side. A crop that removes 10 % of a side
-leaves 0.9 of it, and the stored centre region (0.8) is then 0.8 / 0.9 = 8/9 of the query,
-somewhere in a free play of 1/9 of the query's side. Lesser crops leave the region a little
-smaller than a window, within gradgrid144's tolerance."""
-WINDOW_PLACES = (0.25, 0.75)
-"""Where windows start, as shares of the free play: two points at a quarter and three quarters
-leave a worst-case miss of a quarter of it (1/36 of the query's side, under 3 %), the same
-as three points at its ends and middle, with 4 windows a query instead of 9."""
-WINDOW_SIDE = 192
-"""Windows are cut from a copy reduced by a whole factor to at least this many pixels a side
-(twice the 96x96 that gradgrid144 averages to anyway): four windows at full size would cost
-four full hashes."""
+WINDOW_PREFIX = "window"
+WINDOW_KEPT = (0.8, 0.85, 0.9)
+"""Crops the windows are sized for, as the share of each side a crop keeps: the stored region
+is then ``0.6 / kept`` of the query's side (0.75, 0.71, 0.67). gradgrid144 tolerates about
+3 % of scale, so steps of 0.05 in the kept share leave no crop between 80 % and 90 % beyond
+reach; crops that keep more than 90 % match the whole picture's hash."""
+WINDOW_STEP = 1 / 16
+"""Spacing of window corners, as a share of the query's side, over every place the region
+can take: the worst miss is half a step (3 % of a side), which gradgrid144 tolerates;
+measured on real photos, steps of 1/8 found half the 20 % crops and steps of 1/16 nearly all."""
+
+
+def _places(low: float, high: float) -> list[float]:
+    count = max(1, math.ceil((high - low) / WINDOW_STEP - 1e-9) + 1)
+    return [low + (high - low) * n / (count - 1) for n in range(count)] if count > 1 else [low]
+
+
+def window_plan(
+    region: tuple[float, float, float, float] = REGION, kept_shares: Sequence[float] = WINDOW_KEPT
+) -> list[tuple[float, float, list[tuple[float, float]]]]:
+    """(kept share, window share, corners) per crop size: every corner, as shares of the query's
+    height and width, at which the stored centre ``region`` can lie in a crop keeping
+    ``kept`` of each side and still containing it, spaced ``WINDOW_STEP`` apart."""
+    start, _, stop, _ = region
+    plan = []
+    for kept in kept_shares:
+        lowest_cut, highest_cut = max(0.0, stop - kept), min(1 - kept, start)
+        low, high = (start - highest_cut) / kept, (start - lowest_cut) / kept
+        places = _places(low, high)
+        plan.append((kept, (stop - start) / kept, [(top, left) for top in places for left in places]))
+    return plan
+
+
+WINDOWS = window_plan()
 
 
 def crop_windows(pixels: RGBPixels, algorithm: ImageHashAlgorithm) -> list[QueryVariant]:
-    """Hashes of 2x2 windows of ``WINDOW_SHARE`` of the picture (labels ``window0``-``window3``).
+    """Hashes of the windows of ``WINDOWS``, labelled ``window<kept %>/<n>`` (``window80/0``).
 
-    Made to meet a stored centre region of the picture the query was cropped from; they are
-    compared with every stored hash, and against the whole picture's hash they also catch
-    small rotations (the window leaves out the black corners a turn adds) and thin frames."""
-    small, _ = _reduced(pixels, WINDOW_SIDE)
-    rows, cols = small.shape[0], small.shape[1]
-    height, width = round(rows * WINDOW_SHARE), round(cols * WINDOW_SHARE)
+    Made to meet the stored centre region of the picture a query was cropped from, and
+    compared with stored regions only (``QueryVariant.regions_only``). A picture larger than
+    about ``BOX_SIDE`` is first reduced (``query_variants`` passes its reduced copy)."""
+    small, _ = _reduced(pixels, BOX_SIDE)
+    layouts = [(share, corners) for _, share, corners in WINDOWS]
     windows: list[QueryVariant] = []
-    for y in WINDOW_PLACES:
-        for x in WINDOW_PLACES:
-            top, left = round(y * (rows - height)), round(x * (cols - width))
-            box = Box(top, left, top + height, left + width)
-            result = algorithm.hash_pixels(box.crop(small))
-            windows.append(QueryVariant(f"window{len(windows)}", result))
+    for (kept, _, _), results in zip(WINDOWS, algorithm.hash_windows(small, layouts), strict=True):
+        prefix = f"{WINDOW_PREFIX}{round(kept * 100)}/"
+        windows += [QueryVariant(f"{prefix}{n}", result) for n, result in enumerate(results)]
     return windows
 
 
