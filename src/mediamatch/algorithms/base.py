@@ -200,6 +200,13 @@ class ImageHashAlgorithm(HashAlgorithm):
             found.append(results)
         return found
 
+    def hash_pixels_and_windows(
+        self, pixels: RGBPixels, layouts: Sequence[WindowLayout]
+    ) -> tuple[HashResult, list[list[HashResult]]]:
+        """``hash_pixels(pixels)`` and ``hash_windows(pixels, layouts)``; an algorithm may share
+        work between them, as long as the first stays exactly ``hash_pixels``."""
+        return self.hash_pixels(pixels), self.hash_windows(pixels, layouts)
+
 
 class VideoHashAlgorithm(HashAlgorithm):
     """An algorithm that hashes a sequence of decoded frames (sampling is the caller's choice)."""

@@ -87,6 +87,24 @@ def _luma_area_sums(rgb: RGBPixels, size: int) -> Float64Array:
     return sums
 
 
+@njit(cache=True, nogil=True)
+def _luma_area_sums_two(rgb: RGBPixels, size: int, fine: int) -> tuple[Float64Array, Float64Array]:
+    """``_luma_area_sums`` at ``size`` (the same sums, added in the same order) and at ``fine``,
+    in one pass over the picture."""
+    rows, cols = rgb.shape[0], rgb.shape[1]
+    sums = np.zeros((size, size), dtype=np.float64)
+    fine_sums = np.zeros((fine, fine), dtype=np.float64)
+    col_cell = (np.arange(cols) * size) // cols
+    fine_col_cell = (np.arange(cols) * fine) // cols
+    for y in range(rows):
+        out_row, fine_row = sums[(y * size) // rows], fine_sums[(y * fine) // rows]
+        for x in range(cols):
+            luma = rgb[y, x, 0] * 0.299 + rgb[y, x, 1] * 0.587 + rgb[y, x, 2] * 0.114
+            out_row[col_cell[x]] += luma
+            fine_row[fine_col_cell[x]] += luma
+    return sums, fine_sums
+
+
 def _cell_counts(length: int, size: int) -> Float64Array:
     return np.bincount((np.arange(length) * size) // length, minlength=size).astype(np.float64)
 
@@ -122,19 +140,25 @@ def _area_sums_many(image: Float64Array, sizes: npt.NDArray[np.int64]) -> Float6
     return sums
 
 
+def _fine_size(sizes: Sequence[int]) -> int:
+    return 2 * max(sizes)
+
+
+def _from_fine(fine_image: Float64Array, sizes: Sequence[int]) -> list[Float64Array]:
+    """Area averages of a fine grid (``_fine_size``) to each size."""
+    fine = fine_image.shape[0]
+    sums = _area_sums_many(fine_image, np.array(sizes, dtype=np.int64))
+    counts = [_cell_counts(fine, size) for size in sizes]
+    return [sums[k, :size, :size] / np.outer(counts[k], counts[k]) for k, size in enumerate(sizes)]
+
+
 def _resample_many(pixels: RGBPixels, sizes: Sequence[int]) -> list[Float64Array]:
     """``resample_luma`` at each size, nearly: a picture large enough is area-averaged once to
     twice the largest size, and that to each size (one pass over the picture, not one a size)."""
-    rows, cols = pixels.shape[0], pixels.shape[1]
-    fine = 2 * max(sizes)
-    if min(rows, cols) < fine:
+    fine = _fine_size(sizes)
+    if min(pixels.shape[0], pixels.shape[1]) < fine:
         return [resample_luma(pixels, size) for size in sizes]
-    image = resample_luma(pixels, fine)
-    sums = _area_sums_many(image, np.array(sizes, dtype=np.int64))
-    return [
-        sums[k, :size, :size] / np.outer(_cell_counts(fine, size), _cell_counts(fine, size))
-        for k, size in enumerate(sizes)
-    ]
+    return _from_fine(resample_luma(pixels, fine), sizes)
 
 
 @njit(cache=True, nogil=True)
@@ -308,6 +332,14 @@ def quality_of(energies: Float64Array) -> int:
     return min(100, int(100 * mean_gradient / QUALITY_FULL_GRADIENT))
 
 
+def _grids(layouts: Sequence[WindowLayout]) -> list[int]:
+    """The grid, per layout, in which its windows are 96 cells a side."""
+    for share, _ in layouts:
+        if not 0 < share <= 1:
+            raise ValueError(f"a window's share of the picture must be in (0, 1], got {share}")
+    return [max(SIZE, round(SIZE / share)) for share, _ in layouts]
+
+
 class GradGridAlgorithm(ImageHashAlgorithm):
     """The gradient-grid hash as a registered algorithm (name ``gradgrid144``, version 1)."""
 
@@ -347,12 +379,28 @@ class GradGridAlgorithm(ImageHashAlgorithm):
         about 15 byte steps (median), far inside the matching threshold. Corners are
         rounded to the grid and moved inside.
         """
-        for share, _ in layouts:
-            if not 0 < share <= 1:
-                raise ValueError(f"a window's share of the picture must be in (0, 1], got {share}")
-        grids = [max(SIZE, round(SIZE / share)) for share, _ in layouts]
+        grids = _grids(layouts)
+        return self._windows(_resample_many(pixels, grids), grids, layouts)
+
+    def hash_pixels_and_windows(
+        self, pixels: RGBPixels, layouts: Sequence[WindowLayout]
+    ) -> tuple[HashResult, list[list[HashResult]]]:
+        """``hash_pixels`` (exactly) and ``hash_windows``, from one pass over the picture."""
+        grids = _grids(layouts)
+        fine = _fine_size(grids)
+        rows, cols = pixels.shape[0], pixels.shape[1]
+        if min(rows, cols) < fine:
+            return self.hash_pixels(pixels), self.hash_windows(pixels, layouts)
+        sums, fine_sums = _luma_area_sums_two(np.ascontiguousarray(pixels), SIZE, fine)
+        image = sums / np.outer(_cell_counts(rows, SIZE), _cell_counts(cols, SIZE))
+        fine_image = fine_sums / np.outer(_cell_counts(rows, fine), _cell_counts(cols, fine))
+        return self._result(image), self._windows(_from_fine(fine_image, grids), grids, layouts)
+
+    def _windows(
+        self, images: Sequence[Float64Array], grids: Sequence[int], layouts: Sequence[WindowLayout]
+    ) -> list[list[HashResult]]:
         found = []
-        for grid, image, (_, corners) in zip(grids, _resample_many(pixels, grids), layouts, strict=True):
+        for grid, image, (_, corners) in zip(grids, images, layouts, strict=True):
             places = np.array(corners, dtype=np.float64).reshape(-1, 2)
             tops, lefts = np.rint(places * grid).astype(np.int64).clip(0, grid - SIZE).T
             edges, edge_numbers = np.unique(lefts, return_inverse=True)

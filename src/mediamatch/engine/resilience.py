@@ -116,9 +116,8 @@ def query_variants(
     names = {algorithm.name for algorithm in algorithms}
     windows = chosen.crop_windows and bool(names & REGION_ALGORITHMS)
     box_copy, factor, analysed = pixels, 1, pixels
-    if chosen.content_boxes or windows:  # one reduction of the full picture serves every copy
+    if chosen.content_boxes:  # one reduction of the full picture serves every copy
         box_copy, factor = _reduced(pixels, BOX_SIDE)
-    if chosen.content_boxes:
         analysed = analysis_copy(box_copy)
     boxes = content_boxes(pixels, chosen.max_boxes, analysed) if chosen.content_boxes else []
     reduced = [_inward(box, factor).crop(box_copy) for box in boxes] if names & AVERAGING else []
@@ -126,12 +125,17 @@ def query_variants(
     found: dict[str, list[QueryVariant]] = {}
     for algorithm in algorithms:
         turns = chosen.dihedral and algorithm.name not in chosen.dihedral_skip
-        variants = _variants_of(pixels, algorithm, "", turns)
+        window_variants: list[QueryVariant] = []
+        if windows and algorithm.name in REGION_ALGORITHMS and not (turns and algorithm.has_dihedral):
+            plain, results = algorithm.hash_pixels_and_windows(pixels, LAYOUTS)  # one pass over the picture
+            variants, window_variants = [QueryVariant(ORIGINAL, plain)], _labelled(results)
+        else:
+            variants = _variants_of(pixels, algorithm, "", turns)
+            if windows and algorithm.name in REGION_ALGORITHMS:
+                window_variants = crop_windows(box_copy, algorithm)
         for number, picture in enumerate(reduced if algorithm.name in AVERAGING else full, start=1):
             variants += _variants_of(picture, algorithm, f"box{number}", turns)
-        if windows and algorithm.name in REGION_ALGORITHMS:
-            variants += crop_windows(box_copy, algorithm)
-        found[algorithm.name] = variants
+        found[algorithm.name] = variants + window_variants
     return found
 
 
@@ -212,19 +216,25 @@ def window_plan(
 WINDOWS = window_plan()
 
 
+LAYOUTS = [(share, corners) for _, share, corners in WINDOWS]
+
+
+def _labelled(results: Sequence[Sequence[HashResult]]) -> list[QueryVariant]:
+    """Window hashes per layout of ``WINDOWS`` as variants labelled ``window<kept %>/<n>``."""
+    windows: list[QueryVariant] = []
+    for (kept, _, _), layout in zip(WINDOWS, results, strict=True):
+        prefix = f"{WINDOW_PREFIX}{round(kept * 100)}/"
+        windows += [QueryVariant(f"{prefix}{n}", result) for n, result in enumerate(layout)]
+    return windows
+
+
 def crop_windows(pixels: RGBPixels, algorithm: ImageHashAlgorithm) -> list[QueryVariant]:
     """Hashes of the windows of ``WINDOWS``, labelled ``window<kept %>/<n>`` (``window80/0``).
 
     Made to meet the stored centre region of the picture a query was cropped from, and
     compared with stored regions only (``QueryVariant.regions_only``). A picture larger than
-    about ``BOX_SIDE`` is first reduced (``query_variants`` passes its reduced copy)."""
-    small, _ = _reduced(pixels, BOX_SIDE)
-    layouts = [(share, corners) for _, share, corners in WINDOWS]
-    windows: list[QueryVariant] = []
-    for (kept, _, _), results in zip(WINDOWS, algorithm.hash_windows(small, layouts), strict=True):
-        prefix = f"{WINDOW_PREFIX}{round(kept * 100)}/"
-        windows += [QueryVariant(f"{prefix}{n}", result) for n, result in enumerate(results)]
-    return windows
+    about ``BOX_SIDE`` is first reduced."""
+    return _labelled(algorithm.hash_windows(_reduced(pixels, BOX_SIDE)[0], LAYOUTS))
 
 
 def region_box(pixels: RGBPixels, region: tuple[float, float, float, float]) -> Box:
