@@ -24,38 +24,6 @@ from mediamatch.index.snapshot import read_snapshot, write_snapshot
 
 
 @njit(cache=True, nogil=True)
-def _scan(
-    vectors: npt.NDArray[np.uint8],
-    alive: npt.NDArray[np.bool_],
-    count: int,
-    query: npt.NDArray[np.uint8],
-    limit: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Rows whose squared distance is at most ``limit``, with that squared distance."""
-    rows = np.empty(64, dtype=np.int64)
-    squares = np.empty(64, dtype=np.int64)
-    used = 0
-    width = vectors.shape[1]
-    for row in range(count):
-        if not alive[row]:
-            continue
-        total = 0
-        for k in range(width):
-            difference = int(vectors[row, k]) - int(query[k])
-            total += difference * difference
-            if total > limit:
-                break
-        if total <= limit:
-            if used == rows.shape[0]:
-                rows = np.concatenate((rows, np.empty(used, dtype=np.int64)))
-                squares = np.concatenate((squares, np.empty(used, dtype=np.int64)))
-            rows[used] = row
-            squares[used] = total
-            used += 1
-    return rows[:used], squares[:used]
-
-
-@njit(cache=True, nogil=True)
 def _scan_many(
     vectors: npt.NDArray[np.uint8],
     alive: npt.NDArray[np.bool_],
@@ -63,8 +31,9 @@ def _scan_many(
     queries: npt.NDArray[np.uint8],
     limit: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """``_scan`` for many queries in one pass over the rows (each row is read from memory once):
-    (query number, row, squared distance) of every pair within ``limit``."""
+    """(query number, row, squared distance) of every pair of a live row and a query whose
+    squared distance is at most ``limit``, in one pass over the rows (each is read from memory
+    once, however many queries)."""
     found = np.empty((64, 3), dtype=np.int64)
     used = 0
     width = vectors.shape[1]
@@ -124,13 +93,7 @@ class EuclideanScanIndex(HashIndex):
                 self._alive[row] = False
 
     def search(self, query: HashValue, threshold: int) -> list[IndexMatch]:
-        if threshold < 0:
-            return []
-        vector = np.frombuffer(self.algorithm.own(query).data, dtype=np.uint8)
-        limit = (threshold + 1) ** 2 - 1  # isqrt(s) <= t  <=>  s < (t + 1)^2
-        rows, squares = _scan(self._vectors, self._alive, self._size, vector, limit)
-        hits = [IndexMatch(int(self._ids[r]), isqrt(int(s))) for r, s in zip(rows, squares, strict=True)]
-        return sorted(hits, key=lambda m: (m.distance, m.id))
+        return self.search_many([query], threshold)[0]
 
     def search_many(self, queries: Sequence[HashValue], threshold: int) -> list[list[IndexMatch]]:
         """``search`` for each query, in one pass over the stored vectors."""
