@@ -202,7 +202,8 @@ def window_plan(
 ) -> list[tuple[float, float, list[tuple[float, float]]]]:
     """(kept share, window share, corners) per crop size: every corner, as shares of the query's
     height and width, at which the stored centre ``region`` can lie in a crop keeping
-    ``kept`` of each side and still containing it, spaced ``WINDOW_STEP`` apart."""
+    ``kept`` of each side and still containing it, spaced ``WINDOW_STEP`` apart. The region
+    spans the same shares on both axes (its top and bottom are read)."""
     start, _, stop, _ = region
     plan = []
     for kept in kept_shares:

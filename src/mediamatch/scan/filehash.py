@@ -74,13 +74,15 @@ class ScanHasher:
         ignore: IgnoreSet,
         shared: MutableMapping[ContentKey, Content] | None = None,
         resilience: bool = True,
+        crop_windows: bool = True,
     ) -> None:
         """``shared``: decoded content shared with the other workers of a scan (and, when a scan
         resumes, the content it hashed before it was interrupted). ``resilience``: also keep the
-        resilience stage's query hashes (turned, mirrored, inside borders) for matching."""
+        resilience stage's query hashes (turned, mirrored, inside borders) for matching, with its
+        crop windows when ``crop_windows``."""
         self.registry = registry
         self.resilience = resilience
-        stage = Resilience() if resilience else None
+        stage = Resilience(crop_windows=crop_windows) if resilience else None
         chosen = [registry.get(name) for name in IMAGE_ALGORITHMS]
         self.images = FileHasher(chosen, mode=mode, resilience=stage)
         self.video = video_hasher(registry)

@@ -66,6 +66,9 @@ class ScanSettings:
     workers: int | None = None
     resilience: bool = True
     """Keep the resilience stage's query hashes and match through the stage (flips, borders, ...)."""
+    crop_windows: bool = True
+    """With the stage, also keep its crop windows. They only meet stored region hashes, so a scan
+    whose banks hold none (hash lists) leaves them out; decided when the scan starts."""
 
 
 def _batches(units: Sequence[Unit]) -> Iterator[list[Unit]]:
@@ -91,7 +94,7 @@ def _start(case: CaseDB, settings: ScanSettings) -> ScanSettings:
             "roots": roots, "mode": settings.mode.value, "banks": settings.banks,
             "ignore_lists": [str(Path(p).absolute()) for p in settings.ignore_lists],
             "stack_threshold": default_registry().get("pdq").threshold if threshold is None else threshold,
-            "resilience": settings.resilience,
+            "resilience": settings.resilience, "crop_windows": settings.crop_windows,
             "tool_version": __version__, "started_at": time.time(),
         }
     )  # fmt: skip
@@ -104,6 +107,7 @@ def _stored(case: CaseDB, workers: int | None) -> ScanSettings:
     return ScanSettings(
         case.get("roots"), HashMode(case.get("mode")), case.get("banks"), case.get("ignore_lists"),
         case.get("stack_threshold"), workers, case.get("resilience") is not False,
+        case.get("crop_windows") is not False,
     )  # fmt: skip
 
 
@@ -214,11 +218,12 @@ def _hash_units(
         return
     committer = _Committer(case, progress, {unit.id: unit.size for unit in pending})
     workers = settings.workers or os.cpu_count() or 1
-    warm_up(settings.mode)
+    warm_up(settings.mode, settings.resilience, settings.crop_windows)
     manager = SyncManager()
     manager.start(ignore_interrupts)
     try:
-        config = WorkerConfig(settings.mode, ignore, manager.dict(_known_contents(case)), settings.resilience)
+        shared = manager.dict(_known_contents(case))
+        config = WorkerConfig(settings.mode, ignore, shared, settings.resilience, settings.crop_windows)
         with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(config,)) as pool:
             _dispatch(pool, pending, committer, workers, started)
     finally:

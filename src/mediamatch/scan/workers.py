@@ -27,6 +27,7 @@ class WorkerConfig:
     ignore: IgnoreSet
     shared: MutableMapping[ContentKey, Content] | None
     resilience: bool = True
+    crop_windows: bool = True
 
 
 def ignore_interrupts() -> None:
@@ -37,13 +38,15 @@ def init_worker(config: WorkerConfig) -> None:
     """Process-pool initializer."""
     global _HASHER
     ignore_interrupts()
-    _HASHER = ScanHasher(default_registry(), config.mode, config.ignore, config.shared, config.resilience)
+    _HASHER = ScanHasher(
+        default_registry(), config.mode, config.ignore, config.shared, config.resilience, config.crop_windows
+    )
 
 
-def warm_up(mode: HashMode) -> None:
-    """Hash one small generated image here, so that worker processes forked from this one
-    inherit compiled hash kernels instead of each loading them."""
-    hasher = ScanHasher(default_registry(), mode, IgnoreSet())
+def warm_up(mode: HashMode, resilience: bool = True, crop_windows: bool = True) -> None:
+    """Hash one small generated image here, as the workers will, so that worker processes forked
+    from this one inherit compiled hash kernels instead of each loading them."""
+    hasher = ScanHasher(default_registry(), mode, IgnoreSet(), None, resilience, crop_windows)
     hasher.images.hash_data("warm-up", encode(synthetic_photo(0, 64, 48), "PNG"))
 
 
