@@ -302,7 +302,10 @@ def _window_energies(
 
 
 def _results(algorithm: GradGridAlgorithm, energies: Float64Array) -> list[HashResult]:
-    """``quantise`` and ``quality_of`` of many windows' energies at once (the same arithmetic)."""
+    """Hashes of one or more pictures' cell energies, (pictures, CELLS, CELLS, COMPONENTS):
+    each normalised by its total energy, square-rooted, scaled and clipped to 144 bytes (zeros
+    if flat), with its quality, the mean gradient magnitude per pixel mapped to 0-100 (100 at
+    ``QUALITY_FULL_GRADIENT``)."""
     flat = energies.reshape(energies.shape[0], -1)
     totals = flat.sum(axis=1)
     flat_ones = totals <= 1e-9
@@ -315,21 +318,6 @@ def _results(algorithm: GradGridAlgorithm, energies: Float64Array) -> list[HashR
         HashResult(HashValue(name, version, row), int(quality))
         for row, quality in zip((row.tobytes() for row in data), qualities.tolist(), strict=True)
     ]
-
-
-def quantise(energies: Float64Array) -> bytes:
-    """Normalise by total energy, square-root, scale and clip to 144 bytes (zeros if flat)."""
-    total = float(energies.sum())
-    if total <= 1e-9:
-        return bytes(LENGTH)
-    vector = np.sqrt(energies.reshape(-1) / total)
-    return np.minimum(255, np.rint(vector * QUANT_SCALE)).astype(np.uint8).tobytes()
-
-
-def quality_of(energies: Float64Array) -> int:
-    """Mean gradient magnitude per pixel, mapped to 0-100 (100 at ``QUALITY_FULL_GRADIENT``)."""
-    mean_gradient = float(energies.sum()) / (SIZE * SIZE)
-    return min(100, int(100 * mean_gradient / QUALITY_FULL_GRADIENT))
 
 
 def _grids(layouts: Sequence[WindowLayout]) -> list[int]:
@@ -359,7 +347,8 @@ class GradGridAlgorithm(ImageHashAlgorithm):
 
     def _result(self, image: Float64Array) -> HashResult:
         energies = gradient_energies(image)
-        return HashResult(self.from_bytes(quantise(energies)), quality_of(energies))
+        (result,) = _results(self, energies[None])
+        return result
 
     def hash_pixels(self, pixels: RGBPixels) -> HashResult:
         return self._result(resample_luma(pixels))
