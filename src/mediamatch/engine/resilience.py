@@ -114,7 +114,6 @@ def query_variants(
     """
     chosen = options or Resilience()
     names = {algorithm.name for algorithm in algorithms}
-    windows = chosen.crop_windows and bool(names & REGION_ALGORITHMS)
     box_copy, factor, analysed = pixels, 1, pixels
     if chosen.content_boxes:  # one reduction of the full picture serves every copy
         box_copy, factor = _reduced(pixels, BOX_SIDE)
@@ -125,13 +124,14 @@ def query_variants(
     found: dict[str, list[QueryVariant]] = {}
     for algorithm in algorithms:
         turns = chosen.dihedral and algorithm.name not in chosen.dihedral_skip
+        windows = chosen.crop_windows and algorithm.name in REGION_ALGORITHMS
         window_variants: list[QueryVariant] = []
-        if windows and algorithm.name in REGION_ALGORITHMS and not (turns and algorithm.has_dihedral):
+        if windows and not (turns and algorithm.has_dihedral):
             plain, results = algorithm.hash_pixels_and_windows(pixels, LAYOUTS)  # one pass over the picture
             variants, window_variants = [QueryVariant(ORIGINAL, plain)], _labelled(results)
         else:
             variants = _variants_of(pixels, algorithm, "", turns)
-            if windows and algorithm.name in REGION_ALGORITHMS:
+            if windows:
                 window_variants = crop_windows(box_copy, algorithm)
         for number, picture in enumerate(reduced if algorithm.name in AVERAGING else full, start=1):
             variants += _variants_of(picture, algorithm, f"box{number}", turns)
