@@ -155,10 +155,10 @@ def test_service_commands_are_listed_and_load_when_used() -> None:
         assert f"{name} [OPTIONS]" in shown.stdout
 
 
-def test_starting_the_command_line_leaves_the_service_stack_unloaded() -> None:
-    """Hashing, matching and scanning start without SQLAlchemy, pydantic or uvicorn (a store loads them)."""
-    probe = (
-        "import sys, mediamatch.cli; print(sorted({'sqlalchemy', 'pydantic', 'uvicorn'} & set(sys.modules)))"
-    )
+def test_starting_the_command_line_leaves_the_service_stack_and_ffmpeg_unloaded() -> None:
+    """Hashing, matching and scanning start without SQLAlchemy, pydantic or uvicorn (a store loads them),
+    and without PyAV's FFmpeg (the first video loads it)."""
+    unloaded = "{'sqlalchemy', 'pydantic', 'uvicorn', 'av'}"
+    probe = f"import sys, mediamatch.cli; print(sorted({unloaded} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"

@@ -35,17 +35,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import av
-import av.container
-import av.error
-import av.video
 import numpy as np
 
 from mediamatch.errors import CorruptMedia, UnsupportedMedia, VideoTooLarge
 from mediamatch.media.sniff import SNIFF_BYTES, MediaType, sniff
 from mediamatch.model import RGBPixels
+
+if TYPE_CHECKING:
+    import av
+    import av.video
 
 DEFAULT_MAX_VIDEO_BYTES = 4 * 1024 * 1024 * 1024
 DEFAULT_MAX_SECONDS = 4 * 3600.0
@@ -162,6 +162,8 @@ class VideoReader:
     """An open video: ``info`` from the header, ``frames()`` to decode. Use as a context manager."""
 
     def __init__(self, source: VideoSource, options: VideoOptions | None = None) -> None:
+        import av  # FFmpeg loads with the first video, not with every command that might meet one
+
         self.options = options or VideoOptions()
         opened, media_type = _read_source(source, self.options.max_bytes)
         try:
@@ -184,7 +186,7 @@ class VideoReader:
         streams = self._container.streams.video
         if not streams:
             raise CorruptMedia(f"{media_type.value} container has no video stream")
-        stream = cast(av.video.stream.VideoStream, streams[0])
+        stream = cast("av.video.stream.VideoStream", streams[0])
         if (
             stream.codec_context is None
             or stream.codec_context.width <= 0
@@ -201,6 +203,8 @@ class VideoReader:
         return stream
 
     def _describe(self, media_type: MediaType) -> VideoInfo:
+        import av
+
         stream = self._stream
         duration = _seconds(stream.duration, stream.time_base)
         if duration is None and self._container.duration is not None:
@@ -248,6 +252,8 @@ class VideoReader:
 
     def _decoded(self) -> Iterator[av.VideoFrame]:
         """Every decodable frame; undecodable packets are counted and skipped."""
+        import av
+
         packets = self._container.demux(self._stream)
         while True:
             try:
