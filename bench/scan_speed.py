@@ -188,8 +188,9 @@ def killed_then_resumed(workdir: Path, tree: Path) -> tuple[Cost, float, Cost]:
     return killed, fraction, resumed
 
 
-def fixed_cost(workdir: Path, photo: Path) -> Cost:
-    """Cost of scanning a folder that holds one photo: what every scan process pays, whatever its size."""
+def one_photo_scan(workdir: Path, photo: Path) -> Cost:
+    """Cost of a whole scan of a folder that holds one photo: the scale of what any scan process
+    pays, whatever its size (start-up, store, case, hash kernels, workers, stacking, matching, exit)."""
     folder, case = workdir / "one-photo", workdir / "case-one-photo"
     folder.mkdir(exist_ok=True)
     shutil.copyfile(photo, folder / photo.name)
@@ -223,9 +224,9 @@ def main() -> None:
     base_seconds = baseline(sources)[0] if not options.skip_baseline else float("nan")
     scans: list[Cost] = []
     kills: list[tuple[Cost, float, Cost]] = []
-    fixed: list[Cost] = []
+    one_photo: list[Cost] = []
     for _ in range(options.repeats):
-        fixed.append(fixed_cost(options.workdir, photos[0]))
+        one_photo.append(one_photo_scan(options.workdir, photos[0]))
         case = options.workdir / "case"
         shutil.rmtree(case, ignore_errors=True)
         command = scan_command(options.workdir, "scan", str(tree), "--case", str(case), "--no-progress")
@@ -233,7 +234,7 @@ def main() -> None:
         kills.append(killed_then_resumed(options.workdir, tree))
     report = timed(scan_command(options.workdir, "case", "report", str(options.workdir / "case")))
     print_speed(count, megabytes, base_seconds, scans, report)
-    print_resume(scans, kills, fixed)
+    print_resume(scans, kills, one_photo)
 
 
 def print_speed(count: int, megabytes: float, base_seconds: float, scans: list[Cost], report: Cost) -> None:
@@ -257,9 +258,9 @@ def print_speed(count: int, megabytes: float, base_seconds: float, scans: list[C
     )
 
 
-def print_resume(scans: list[Cost], kills: list[tuple[Cost, float, Cost]], fixed: list[Cost]) -> None:
-    """Extra = killed + resumed - uninterrupted, in wall-clock and in CPU seconds; beside it, the fixed
-    cost of a scan process, which a resume pays once more whatever the scan's size."""
+def print_resume(scans: list[Cost], kills: list[tuple[Cost, float, Cost]], one_photo: list[Cost]) -> None:
+    """Extra = killed + resumed - uninterrupted, in wall-clock and in CPU seconds; beside it, a whole
+    scan of one photo, for scale: a resume pays the start-up part of that once more."""
     print()
     print(row(["resume run", "uninterrupted", "killed at", "killed", "resumed", "extra wall", "extra CPU"]))
     print(row(["---"] + ["---:"] * 6))
@@ -283,13 +284,13 @@ def print_resume(scans: list[Cost], kills: list[tuple[Cost, float, Cost]], fixed
             )
         )
     full = statistics.median(c.wall for c in scans)
-    start = Cost(statistics.median(c.wall for c in fixed), statistics.median(c.cpu for c in fixed))
+    small = Cost(statistics.median(c.wall for c in one_photo), statistics.median(c.cpu for c in one_photo))
     print()
     print(f"median extra time of a resume: {statistics.median(walls):+.1%} wall-clock "
           f"({statistics.median(seconds):+.2f} s), {statistics.median(cpus):+.1%} CPU "
           "(goal <= 5 %)")  # fmt: skip
-    print(f"a whole scan of a folder of one photo (start-up to exit), median of {len(fixed)}: "
-          f"{start.wall:.2f} s wall, {start.cpu:.2f} s CPU = {start.wall / full:.1%} of the uninterrupted "
+    print(f"a whole scan of a folder of one photo (start-up to exit), median of {len(one_photo)}: "
+          f"{small.wall:.2f} s wall, {small.cpu:.2f} s CPU = {small.wall / full:.1%} of the uninterrupted "
           "scan's wall-clock")  # fmt: skip
 
 
