@@ -109,16 +109,14 @@ def scan_command(
     if not resume and not paths:
         raise ScanError("name the folders, files or archives to scan (or use --resume)")
     opener = partial(open_store, context)  # a resumed scan opens it while the workers hash
-    windows = True  # a resumed scan keeps what its start decided
     if not resume:
         store = open_store(context)
         for name in bank or []:
             store.bank(name)  # an unknown bank fails now, before the case is created
         opener = partial(_given, store)
-        windows = any(store.count_regions(name) for name in bank or [b.name for b in store.banks()])
     settings = ScanSettings(
         [str(p) for p in paths or []], mode, list(bank or []), [str(p) for p in ignore_list or []],
-        stack_threshold, workers, resilience, windows,
+        stack_threshold, workers, resilience,
     )  # fmt: skip
     if resume and paths:
         raise ScanError("--resume carries on with the paths the case was started with; do not name paths")

@@ -60,6 +60,14 @@ LOAD_BATCH = 50_000
 ENTRY_CACHE_SIZE = 100_000
 
 
+def consulted_banks(store: Store, names: Sequence[str]) -> list[Bank]:
+    """The banks a match against ``names`` (every bank when empty) consults: those and every
+    suppression bank, enabled ones only, each once."""
+    chosen = [store.bank(name) for name in names] if names else store.banks()
+    suppression = [b for b in store.banks() if b.suppression]
+    return list({b.id: b for b in [*chosen, *suppression] if b.enabled}.values())
+
+
 @dataclass(frozen=True, slots=True)
 class VideoMatch:
     """How a query video matched a bank video: shares in whole percent, time ranges in seconds.
@@ -187,9 +195,7 @@ class Matcher:
         )
 
     def _choose_banks(self, names: Sequence[str]) -> dict[int, Bank]:
-        chosen = [self.store.bank(name) for name in names] if names else self.store.banks()
-        suppression = [b for b in self.store.banks() if b.suppression]
-        return {b.id: b for b in [*chosen, *suppression] if b.enabled}
+        return {b.id: b for b in consulted_banks(self.store, names)}
 
     def _load(self, now: datetime) -> None:
         batches: dict[str, tuple[list[int], list[bytes]]] = {}

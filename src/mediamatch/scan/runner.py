@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from mediamatch import __version__
 from mediamatch.algorithms import default_registry
 from mediamatch.engine.hashing import HashMode
+from mediamatch.engine.matching import consulted_banks
 from mediamatch.errors import ScanError
 from mediamatch.scan.casedb import CaseDB
 from mediamatch.scan.casematch import match_case
@@ -67,8 +68,9 @@ class ScanSettings:
     resilience: bool = True
     """Keep the resilience stage's query hashes and match through the stage (flips, borders, ...)."""
     crop_windows: bool = True
-    """With the stage, also keep its crop windows. They only meet stored region hashes, so a scan
-    whose banks hold none (hash lists) leaves them out; decided when the scan starts."""
+    """With the stage, also keep its crop windows where they can match: they only meet stored
+    region hashes, so a scan keeps them only when the banks it consults hold some (not against
+    hash lists, the usual forensic case). Decided when the scan starts, kept on resume."""
 
 
 def _batches(units: Sequence[Unit]) -> Iterator[list[Unit]]:
@@ -84,17 +86,23 @@ def _batches(units: Sequence[Unit]) -> Iterator[list[Unit]]:
         yield batch
 
 
-def _start(case: CaseDB, settings: ScanSettings) -> ScanSettings:
+def _holds_regions(store: Store | None, banks: list[str]) -> bool:
+    """Whether the banks a match against ``banks`` consults hold region hashes."""
+    return store is not None and any(store.count_regions(b.name) for b in consulted_banks(store, banks))
+
+
+def _start(case: CaseDB, settings: ScanSettings, store: Store | None) -> ScanSettings:
     if case.get("planned") is not None or case.get("roots") is not None:
         raise ScanError(f"case {case.folder} already holds a scan: use --resume, or choose a new case folder")
     roots = [str(Path(root).absolute()) for root in settings.roots]
     threshold = settings.stack_threshold
+    windows = settings.crop_windows and _holds_regions(store, settings.banks)
     case.put(
         {
             "roots": roots, "mode": settings.mode.value, "banks": settings.banks,
             "ignore_lists": [str(Path(p).absolute()) for p in settings.ignore_lists],
             "stack_threshold": default_registry().get("pdq").threshold if threshold is None else threshold,
-            "resilience": settings.resilience, "crop_windows": settings.crop_windows,
+            "resilience": settings.resilience, "crop_windows": windows,
             "tool_version": __version__, "started_at": time.time(),
         }
     )  # fmt: skip
@@ -273,16 +281,17 @@ def run_scan(
 ) -> None:
     """Scan into ``case``; raises ScanInterrupted on Ctrl-C after storing finished work.
 
-    ``open_store`` gives the bank store to match against (None: no matching). It is called
-    once the workers are hashing, so that loading the store's database layer overlaps their
-    work; a failure there (an unreachable store, a bank deleted since) stops the scan with the
-    finished files stored, ready for ``--resume``."""
-    settings = _stored(case, settings.workers) if resume else _start(case, settings)
+    ``open_store`` gives the bank store to match against (None: no matching). A fresh scan
+    calls it at the start, to learn whether its banks hold region hashes (``crop_windows``); a
+    resumed one once the workers are hashing, so that loading the store's database layer
+    overlaps their work, and a failure there (an unreachable store, a bank deleted since) stops
+    the scan with the finished files stored, ready for ``--resume``."""
+    banks = _BankStore(open_store, settings.banks)
+    settings = _stored(case, settings.workers) if resume else _start(case, settings, banks.open())
     ignore = _ignore(case, settings)
     video_note = None if video_hasher(default_registry()) else NO_VIDEO_HASH
     case.put({"video_note": video_note})
     _plan(case, settings)
-    banks = _BankStore(open_store, settings.banks)
     _hash_units(case, settings, ignore, progress, banks.open)
     _stack(case)
     if (store := banks.open()) is not None:
