@@ -248,30 +248,20 @@ _ACROSS, _DOWN, _SPANS = _window_weights()
 
 @njit(cache=True, nogil=True)
 def _window_row_sums(
-    smooth: Float64Array, edges: npt.NDArray[np.int64], across: Float64Array, spans: npt.NDArray[np.int64]
+    columns: Float64Array, edges: npt.NDArray[np.int64], across: Float64Array, spans: npt.NDArray[np.int64]
 ) -> Float64Array:
-    """(edges, COMPONENTS, CELLS, rows): each row of a blurred image's gradient parts (as
-    ``_gradient_parts``) pooled across the cells of a window whose left edge is at each of
-    ``edges``. The parts are laid out column by column, so the innermost loop runs down a
-    column's contiguous rows and vectorises."""
-    rows, cols = smooth.shape
+    """(edges, COMPONENTS, CELLS, rows): each row of gradient parts given column by column,
+    (COMPONENTS, cols, rows), pooled across the cells of a window whose left edge is at each of
+    ``edges``. With columns contiguous, the innermost loop runs down a column and vectorises."""
+    rows = columns.shape[2]
     cells = across.shape[1]
-    parts = np.zeros((COMPONENTS, cols, rows))
-    for y in range(rows):
-        for x in range(cols):
-            if 0 < x < cols - 1:
-                dx = (smooth[y, x + 1] - smooth[y, x - 1]) / 2
-                parts[0, x, y], parts[1, x, y] = max(dx, 0.0), max(-dx, 0.0)
-            if 0 < y < rows - 1:
-                dy = (smooth[y + 1, x] - smooth[y - 1, x]) / 2
-                parts[2, x, y], parts[3, x, y] = max(dy, 0.0), max(-dy, 0.0)
     row_sums = np.zeros((edges.shape[0], COMPONENTS, cells, rows))
     for e in range(edges.shape[0]):
         for c in range(COMPONENTS):
             for j in range(cells):
                 out = row_sums[e, c, j]
                 for x in range(spans[j, 0], spans[j, 1]):
-                    weight, column = across[c, j, x], parts[c, edges[e] + x]
+                    weight, column = across[c, j, x], columns[c, edges[e] + x]
                     for y in range(rows):
                         out[y] += weight * column[y]
     return row_sums
@@ -393,7 +383,8 @@ class GradGridAlgorithm(ImageHashAlgorithm):
             places = np.array(corners, dtype=np.float64).reshape(-1, 2)
             tops, lefts = np.rint(places * grid).astype(np.int64).clip(0, grid - SIZE).T
             edges, edge_numbers = np.unique(lefts, return_inverse=True)
-            row_sums = _window_row_sums(_blur(image), edges, _ACROSS, _SPANS)
+            columns = np.ascontiguousarray(_gradient_parts(_blur(image)).transpose(0, 2, 1))
+            row_sums = _window_row_sums(columns, edges, _ACROSS, _SPANS)
             energies = _window_energies(row_sums, tops.copy(), edge_numbers.astype(np.int64), _DOWN, _SPANS)
             found.append(_results(self, energies))
         return found
