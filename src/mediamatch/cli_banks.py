@@ -41,11 +41,14 @@ ResilienceOption = Annotated[
 
 
 def open_store(context: typer.Context) -> Store:
-    """The store named by ``--db`` (or $MEDIAMATCH_DB, or the default SQLite file)."""
+    """The store named by ``--db`` (or $MEDIAMATCH_DB, or the default SQLite file); closed with
+    the command, so no database connection outlives it."""
     from mediamatch.store import Store  # SQLAlchemy loads here, not when the command line starts
 
     url = context.obj.get("db") if isinstance(context.obj, dict) else None
-    return Store(url)
+    store = Store(url)
+    context.call_on_close(store.close)
+    return store
 
 
 def _thresholds(pairs: list[str]) -> dict[str, int]:

@@ -4,8 +4,11 @@ service stops matching it, and a curator reinstates it or moves it to a suppress
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
+from mediamatch.algorithms import default_registry
+from mediamatch.engine.bank_images import image_entries
 from mediamatch.samples import encode, synthetic_photo
 from tests.service.conftest import Service
 
@@ -80,3 +83,36 @@ def test_feedback_is_refused_on_other_organisations_requests_and_unmatched_entri
     assert _feedback(service, "test", test_answer["tracking_id"], entry_id, "dispute").status_code == 403
     assert test_entry == []  # the SHARED photo is not in the Test bank
     assert _feedback(service, "matcher", ours["tracking_id"], entry_id, "confirm").json()["disputes"] == 0
+
+
+def _soon(check: Any, failure: str) -> None:
+    deadline = time.monotonic() + 20
+    while not check():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.05)
+
+
+def test_a_disputed_image_built_entry_stops_matching_cropped_uploads(service: Service) -> None:
+    """The service's default path: a centre crop of a banked picture meets the entry's stored
+    region hash, and once the disputes quarantine the entries it must meet none of them."""
+    picture = synthetic_photo(17, 480, 360)
+    registry = default_registry()
+    service.store.create_bank("IMAGES")
+    algorithms = [registry.get("pdq"), registry.get("gradgrid144")]
+    service.store.add_entries("IMAGES", image_entries(picture, algorithms, external_id="banked"))  # type: ignore[arg-type]
+    crop = encode(picture[72:288, 96:384].copy(), "JPEG", quality=85)
+
+    def banked(key: str) -> tuple[str, list[dict[str, Any]]]:
+        headers = {**service.headers(key), "Content-Type": "image/jpeg"}
+        answer = service.client.post("/v1/match", content=crop, headers=headers).json()
+        return answer["tracking_id"], [m for m in answer["results"][0]["matches"] if m["bank"] == "IMAGES"]
+
+    _soon(lambda: banked("distances")[1], "the service never indexed the new bank")
+    assert any("~" in m["variant"] for m in banked("distances")[1])  # met through a stored region
+    for key in ("matcher", "rival"):
+        tracking_id, found = banked(key)
+        assert found
+        for match in found:  # the audit record is written within 0.2 s: retry until it is
+            dispute = partial(_feedback, service, key, tracking_id, match["entry_id"], "dispute")
+            _soon(lambda call=dispute: call().status_code == 200, "the dispute was never accepted")
+    _soon(lambda: not banked("matcher")[1], "a quarantined entry still matches a cropped upload")

@@ -378,13 +378,19 @@ class Matcher:
         videos: dict[tuple[int, str], VideoComparison],
     ) -> FileMatches:
         entries = self._entries({hit[0] for hit in hits})
+        now = datetime.now(UTC)
         matches = []
         for entry_id, algorithm, distance, variant in hits:
             entry = entries.get(entry_id)
             allowed = entry is not None and (bank_ids is None or entry.bank_id in bank_ids)
             bank = self.banks.get(entry.bank_id) if entry and allowed else None
             video = videos.get((entry_id, algorithm))
-            if entry is None or bank is None or not self._accepts(bank, algorithm, distance, video):
+            # The indexes hold matchable entries only; this second check, by the same rule,
+            # keeps any index path (regions, windows, frames, variants) from reporting one
+            # that is not.
+            if entry is None or bank is None or not (bank.enabled and entry.may_match(now)):
+                continue
+            if not self._accepts(bank, algorithm, distance, video):
                 continue
             matches.append(
                 BankMatch(

@@ -93,6 +93,17 @@ class Entry:
     added_at: datetime
     disabled_until: datetime | None
     note: str | None
+    quarantined: bool = False
+    """Withheld from matching after disputes, until a curator reinstates or suppresses it."""
 
     def active(self, now: datetime) -> bool:
+        """Not disabled at ``now`` (quarantine aside: see ``may_match``)."""
         return self.disabled_until is None or self.disabled_until <= now
+
+    def may_match(self, now: datetime) -> bool:
+        """Whether the entry itself may produce a match at ``now``: not disabled, not quarantined.
+
+        The entry's half of ``Store``'s rule for matchable entries; the other half, that the
+        bank is enabled, is the bank's (``Bank.enabled``).
+        """
+        return self.active(now) and not self.quarantined

@@ -15,7 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -114,7 +127,32 @@ def _entry(row: Any) -> Entry:
         added_at=as_utc(row.added_at),
         disabled_until=as_utc_or_none(row.disabled_until),
         note=row.note,
+        quarantined=bool(row.quarantined),
     )
+
+
+def _quarantined() -> ColumnElement[bool]:
+    """True for an entry (``EntryRow``) withheld from matching by a quarantine."""
+    return select(EntryQuarantineRow.entry_id).where(EntryQuarantineRow.entry_id == EntryRow.id).exists()
+
+
+def matchable(now: datetime) -> ColumnElement[bool]:
+    """The one definition of an entry (``EntryRow``) that may produce a match at ``now``: not
+    disabled at ``now``, not quarantined, and in an enabled bank.
+
+    Every query that loads entries for matching applies it; ``Entry.may_match`` is the same
+    rule for an entry already loaded (its bank's ``enabled`` aside).
+    """
+    not_disabled = EntryRow.disabled_until.is_(None) | (EntryRow.disabled_until <= now)
+    # Uncorrelated subqueries: each database reads them once, not once per entry.
+    not_quarantined = EntryRow.id.not_in(select(EntryQuarantineRow.entry_id))
+    in_enabled_bank = EntryRow.bank_id.in_(select(BankRow.id).where(BankRow.enabled))
+    return not_disabled & not_quarantined & in_enabled_bank
+
+
+def _entry_rows() -> Select[Any]:
+    """Entry rows with their quarantine flag, as ``_entry`` reads them."""
+    return select(EntryRow.__table__, _quarantined().label("quarantined"))
 
 
 def _entry_values(bank_id: int, entry: NewEntry, now: datetime) -> dict[str, Any]:
@@ -328,7 +366,7 @@ class Store:
         """Stream entries in id order (ids above ``after``), optionally of one bank and/or algorithm."""
         last_id = after
         while True:
-            query = select(EntryRow.__table__).where(EntryRow.id > last_id).order_by(EntryRow.id).limit(BATCH)
+            query = _entry_rows().where(EntryRow.id > last_id).order_by(EntryRow.id).limit(BATCH)
             if bank_name is not None:
                 query = query.where(EntryRow.bank_id == self.bank(bank_name).id)
             if algorithm is not None:
@@ -341,8 +379,8 @@ class Store:
             last_id = rows[-1].id
 
     def active_hashes(self, bank_ids: Iterable[int], now: datetime) -> Iterator[tuple[int, str, bytes]]:
-        """``(id, algorithm, hash)`` of the banks' entries not disabled at ``now`` and not
-        quarantined, in no set order.
+        """``(id, algorithm, hash)`` of the banks' entries that may match at ``now`` (``matchable``:
+        not disabled, not quarantined, bank enabled), in no set order.
 
         The lean path for building indexes: one streamed query (a server-side cursor on
         PostgreSQL), no entry objects.
@@ -350,30 +388,26 @@ class Store:
         chosen = sorted(set(bank_ids))
         if not chosen:
             return
-        active = (EntryRow.disabled_until.is_(None)) | (EntryRow.disabled_until <= now)
         query = select(EntryRow.id, EntryRow.algorithm, EntryRow.hash).where(
-            EntryRow.bank_id.in_(chosen), active
+            EntryRow.bank_id.in_(chosen), matchable(now)
         )
         with self.engine.connect() as connection:
-            # Few entries are ever quarantined: skipping them here keeps the big query plain.
-            held = set(connection.execute(select(EntryQuarantineRow.entry_id)).scalars())
             streamed = connection.execution_options(stream_results=True, yield_per=5 * BATCH)
             for entry_id, algorithm, raw in streamed.execute(query):
-                if entry_id not in held:
-                    yield entry_id, algorithm, bytes(raw)
+                yield entry_id, algorithm, bytes(raw)
 
     def active_region_hashes(
         self, bank_ids: Iterable[int], now: datetime
     ) -> Iterator[tuple[int, str, str, bytes]]:
-        """``(entry id, algorithm, region, hash)`` of the region hashes of the banks' active entries."""
+        """``(entry id, algorithm, region, hash)`` of the region hashes of the banks' entries that
+        may match at ``now``, by the same rule as ``active_hashes``."""
         chosen = sorted(set(bank_ids))
         if not chosen:
             return
-        active = (EntryRow.disabled_until.is_(None)) | (EntryRow.disabled_until <= now)
         query = (
             select(EntryRegionRow.entry_id, EntryRow.algorithm, EntryRegionRow.region, EntryRegionRow.hash)
             .join(EntryRow, EntryRow.id == EntryRegionRow.entry_id)
-            .where(EntryRow.bank_id.in_(chosen), active)
+            .where(EntryRow.bank_id.in_(chosen), matchable(now))
         )
         with self.engine.connect() as connection:
             streamed = connection.execution_options(stream_results=True, yield_per=5 * BATCH)
@@ -397,7 +431,7 @@ class Store:
         found: list[Entry] = []
         with self.engine.connect() as connection:
             for start in range(0, len(wanted), BATCH):
-                query = select(EntryRow.__table__).where(EntryRow.id.in_(wanted[start : start + BATCH]))
+                query = _entry_rows().where(EntryRow.id.in_(wanted[start : start + BATCH]))
                 found.extend(_entry(row) for row in connection.execute(query))
         return sorted(found, key=lambda e: e.id)
 

@@ -163,6 +163,32 @@ class StoreContract:
         assert len(list(store.active_hashes([one.id, two.id], datetime.now(UTC) + timedelta(hours=2)))) == 6
         assert list(store.active_hashes([], datetime.now(UTC))) == []
 
+    def test_whole_and_region_hashes_come_only_from_entries_that_may_match(self, store: Store) -> None:
+        """One rule for both loads: not disabled, not quarantined, bank enabled."""
+        from mediamatch.store.feedback import FeedbackStore  # the quarantine's own writer
+
+        bank = store.create_bank("IMAGES")
+        regions = (("centre", b"\x01" * 16),)
+        store.add_entries(
+            "IMAGES", [md5_entry(str(i), external_id=str(i), regions=regions) for i in range(3)]
+        )
+        by_name = sorted(store.entries("IMAGES"), key=lambda e: e.external_id or "")
+        held, disabled, live = (e.id for e in by_name)
+        now = datetime.now(UTC)
+        assert FeedbackStore(store).quarantine(held, 2, now)
+        store.set_entry_disabled_until(disabled, now + timedelta(hours=1))
+        assert {i for i, _, _ in store.active_hashes([bank.id], now)} == {live}
+        assert {i for i, _, _, _ in store.active_region_hashes([bank.id], now)} == {live}
+        flags = {e.id: (e.quarantined, e.may_match(now)) for e in store.get_entries([held, disabled, live])}
+        assert flags == {held: (True, False), disabled: (False, False), live: (False, True)}
+        assert [e.quarantined for e in store.entries("IMAGES")] == [True, False, False]
+        store.update_bank("IMAGES", enabled=False)
+        assert list(store.active_hashes([bank.id], now)) == []
+        assert list(store.active_region_hashes([bank.id], now)) == []
+        store.update_bank("IMAGES", enabled=True)
+        FeedbackStore(store).reinstate(held)
+        assert {i for i, _, _, _ in store.active_region_hashes([bank.id], now)} == {held, live}
+
     def test_every_write_changes_the_revision_and_reads_do_not(self, store: Store) -> None:
         seen = [store.revision()]
         store.create_bank("TEST")
