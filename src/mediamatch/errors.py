@@ -56,6 +56,14 @@ class IndexSnapshotError(MediamatchError):
     """An index snapshot is corrupt, truncated, of another format version, kind or algorithm."""
 
 
+class StoreUnavailable(MediamatchError):
+    """The database cannot be reached now (stopped, restarting, or cut off): retry later.
+
+    Raised in place of the driver's connection errors. The operation that raised it may or
+    may not have been carried out if the connection broke while it committed.
+    """
+
+
 class BankError(MediamatchError):
     """A bank operation cannot be carried out."""
 

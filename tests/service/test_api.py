@@ -22,7 +22,11 @@ OTHER = encode(synthetic_photo(2), "PNG")
 
 def test_liveness_readiness_and_openapi(service: Service) -> None:
     assert service.client.get("/status/live").json() == {"status": "live"}
-    assert service.client.get("/status/ready").status_code == 200
+    ready = service.client.get("/status/ready")
+    assert ready.status_code == 200
+    body = ready.json()
+    assert (body["status"], body["database"]) == ("ready", "ok")
+    assert 0 <= body["index_age_seconds"] <= 60
     paths = service.client.get("/openapi.json").json()["paths"]
     assert {"/v1/hash", "/v1/match", "/status/live", "/status/ready"} <= set(paths)
 

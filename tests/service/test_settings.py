@@ -81,3 +81,16 @@ def test_production_refuses_plain_http_to_ncmec() -> None:
 def test_resilience_is_a_boolean_setting(text: str, expected: bool) -> None:
     assert Settings.load(environ={"MEDIAMATCH_RESILIENCE": text}).resilience is expected
     assert Settings().resilience is True
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"MEDIAMATCH_INDEX_REFRESH_SECONDS": "0"},
+        {"MEDIAMATCH_INDEX_REFRESH_SECONDS": "30", "MEDIAMATCH_INDEX_MAX_AGE_SECONDS": "20"},
+        {"MEDIAMATCH_AUDIT_QUEUE_LIMIT": "0"},
+    ],
+)
+def test_ranges_are_checked_in_development_too(environ: dict[str, str]) -> None:
+    with pytest.raises(InsecureSettings):
+        Settings.load(environ=environ)

@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mediamatch import __version__
-from mediamatch.errors import MediamatchError, WebhookError
+from mediamatch.errors import MediamatchError, StoreUnavailable, WebhookError
 from mediamatch.reporting.signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
 from mediamatch.store import Store
 from mediamatch.store.webhooks import Attempt, DueDelivery, Endpoint, WebhookStore
@@ -194,13 +194,25 @@ class WebhookDispatcher:
         return delivered
 
     def _run(self) -> None:
+        """Deliver until stopped. A failed pass (the database away, say) is logged once, not on
+        every retry, and retried after ``poll_seconds`` doubling up to a minute; the deliveries
+        stay stored meanwhile."""
+        failing, delay = False, self.poll_seconds
         while not self._stopping.is_set():
             try:
                 while self.deliver_due() and not self._stopping.is_set():
                     pass  # a full pass may leave more due: go on until none is
-            except Exception:  # the thread must outlive a database hiccup; the next pass retries
-                log.exception("webhook delivery pass failed")
-            self._wake.wait(self.poll_seconds)
+            except Exception as error:  # the thread must outlive any failure; the next pass retries
+                if not failing:
+                    log.warning("webhook delivery paused: %s", error)
+                    if not isinstance(error, StoreUnavailable):
+                        log.exception("webhook delivery pass failed")
+                failing, delay = True, min(max(delay, self.poll_seconds) * 2, max(self.poll_seconds, 60.0))
+            else:
+                if failing:
+                    log.warning("webhook delivery resumed")
+                failing, delay = False, self.poll_seconds
+            self._wake.wait(delay)
             self._wake.clear()
 
     def start(self) -> None:

@@ -6,8 +6,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +37,10 @@ class TrackAndAudit:
     """Pure ASGI middleware: a tracking id on every request (state and response header),
     metrics for every request, and an audit record for every API call.
 
+    An API call is refused with 503 before it is handled while the process already holds
+    ``audit_queue_limit`` unwritten audit records (the database away for long): no request
+    is answered without its audit record.
+
     Routes report what they did through ``request.state`` (``items``, ``api_key``,
     ``matched_entry_ids``), which lives in the ASGI scope this middleware reads afterwards.
     """
@@ -49,8 +55,18 @@ class TrackAndAudit:
         tracking_id = uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["tracking_id"] = tracking_id
-        started = time.perf_counter()
+        started, arrived = time.perf_counter(), datetime.now(UTC)
         status = 500
+        service: ServiceState = scope["app"].state.mediamatch
+        if _audited(scope) and not service.audit.has_room():
+            error = errors.AuditBacklogFull(
+                "too many audit records are waiting for the database; retry shortly"
+            )
+            headers = {"Retry-After": str(errors.RETRY_AFTER_SECONDS), TRACKING_HEADER: tracking_id}
+            refusal = JSONResponse(errors.error_body(error, tracking_id), status_code=503, headers=headers)
+            service.metrics.refused_unaudited()
+            await refusal(scope, receive, send)
+            return
 
         async def send_with_tracking(message: Message) -> None:
             nonlocal status
@@ -62,18 +78,18 @@ class TrackAndAudit:
         try:
             await self.app(scope, receive, send_with_tracking)
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            self._record(scope, status, time.perf_counter() - started, arrived)
 
     @staticmethod
-    def _record(scope: Scope, status: int, seconds: float) -> None:
+    def _record(scope: Scope, status: int, seconds: float, arrived: datetime) -> None:
         service: ServiceState = scope["app"].state.mediamatch
         state = scope.get("state", {})
         matched = state.get("matched_entry_ids", ())
         route = getattr(scope.get("route"), "path", "unmatched")
         service.metrics.observe(route, status, seconds, state.get("items", 0), len(matched))
-        path: str = scope["path"]
-        if not path.startswith(("/v1/", "/photodna/")):
+        if not _audited(scope):
             return
+        path: str = scope["path"]
         key = state.get("api_key")
         service.audit.submit(
             AuditRecord(
@@ -86,8 +102,15 @@ class TrackAndAudit:
                 matched_items=tuple(state.get("matched_items", ())),
                 outcome=str(status),
                 latency_ms=seconds * 1000,
+                at=arrived,
             )
         )
+
+
+def _audited(scope: Scope) -> bool:
+    """API calls are audited; status, metrics and the schema are not."""
+    path: str = scope["path"]
+    return path.startswith(("/v1/", "/photodna/"))
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:

@@ -26,6 +26,7 @@ from mediamatch.errors import (
     ReportError,
     ReportingNotConfigured,
     ReportNotFound,
+    StoreUnavailable,
     UnknownAlgorithm,
     UnsupportedMedia,
     WebhookError,
@@ -38,8 +39,19 @@ class IndexLoading(MediamatchError):
     """The index is not loaded yet (``/status/ready`` answers 503 meanwhile)."""
 
 
+class AuditBacklogFull(MediamatchError):
+    """The process holds as many unwritten audit records as ``audit_queue_limit`` allows."""
+
+
+PASSING = (IndexLoading, StoreUnavailable, AuditBacklogFull)
+"""Conditions that pass by themselves: their 503 carries ``Retry-After``."""
+RETRY_AFTER_SECONDS = 2
+
+
 STATUS: list[tuple[type[MediamatchError], int]] = [
     (IndexLoading, 503),
+    (StoreUnavailable, 503),
+    (AuditBacklogFull, 503),
     (AuthenticationFailed, 401),
     (PermissionDenied, 403),
     (BankNotFound, 404),
@@ -93,4 +105,6 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationFailed) else {}
         if isinstance(error, RateLimited):
             headers["Retry-After"] = str(error.retry_after)
+        elif isinstance(error, PASSING):
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return JSONResponse(error_body(error, tracking_id), status_code=status_of(error), headers=headers)

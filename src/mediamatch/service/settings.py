@@ -38,6 +38,11 @@ class Settings:
     max_request_bytes: int = 64 * 1024 * 1024
     max_batch: int = 100
     index_refresh_seconds: float = 15.0
+    index_max_age_seconds: float = 60.0
+    """``/status/ready`` answers 503 once the index was last confirmed current longer ago than
+    this (the database away, say); must exceed ``index_refresh_seconds``."""
+    audit_queue_limit: int = 100_000
+    """Audit records a process holds while the database is away; past it ``/v1`` requests get 503."""
     fetch_allowed_hosts: str = ""
     """Comma-separated hosts or networks that URL inputs may reach although they are not public."""
     fetch_timeout_seconds: float = 10.0
@@ -76,15 +81,28 @@ class Settings:
     workers: int = 1
 
     def checked(self) -> Settings:
-        """This settings object, or InsecureSettings naming what to fix."""
+        """This settings object, or InsecureSettings naming what to fix: ranges in every
+        environment, and the security rules outside development."""
         if self.environment not in ("development", "production"):
             raise InsecureSettings(f"environment must be development or production, not {self.environment!r}")
+        self._check_ranges()
+        if self.environment != "development":
+            self._check_production()
+        return self
+
+    def _check_ranges(self) -> None:
+        """Values that no environment can run with."""
         if self.webhook_max_attempts < 1 or self.quarantine_disputes < 1:
             raise InsecureSettings("webhook_max_attempts and quarantine_disputes must be at least 1")
         if self.webhook_retry_seconds < 0 or self.webhook_poll_seconds <= 0:
             raise InsecureSettings("webhook_retry_seconds must be >= 0 and webhook_poll_seconds > 0")
-        if self.environment == "development":
-            return self
+        if not 0 < self.index_refresh_seconds < self.index_max_age_seconds:
+            raise InsecureSettings("index_refresh_seconds must be > 0 and below index_max_age_seconds")
+        if self.audit_queue_limit < 1:
+            raise InsecureSettings("audit_queue_limit must be at least 1")
+
+    def _check_production(self) -> None:
+        """What production refuses although development allows it."""
         pepper = self.key_pepper.strip()
         if pepper == DEVELOPMENT_PEPPER or len(pepper) < 32 or any(p in pepper.lower() for p in PLACEHOLDERS):
             raise InsecureSettings("set MEDIAMATCH_KEY_PEPPER to a random secret of at least 32 characters")
@@ -94,7 +112,6 @@ class Settings:
             raise InsecureSettings("ncmec_url and ncmec_test_url must be https:// outside development")
         if self.max_batch < 1 or self.max_item_bytes < 1 or self.max_request_bytes < self.max_item_bytes:
             raise InsecureSettings("limits must be positive and max_request_bytes >= max_item_bytes")
-        return self
 
     @classmethod
     def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -70,6 +70,9 @@ class AuditRecord:
     latency_ms: float
     matched_items: tuple[tuple[int, ...], ...] = ()
     """Per matched item, the entry ids it matched (usage reports count images from this)."""
+    at: datetime | None = None
+    """When the request came; None: when the record is written. Records held while the
+    database was away keep their own time."""
 
 
 class AccountStore:
@@ -215,7 +218,7 @@ class AccountStore:
     @staticmethod
     def _audit_values(record: AuditRecord) -> dict[str, object]:
         return {
-            "at": datetime.now(UTC),
+            "at": record.at or datetime.now(UTC),
             "tracking_id": record.tracking_id,
             "key_id": record.key_id,
             "organisation_id": record.organisation_id,

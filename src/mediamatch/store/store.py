@@ -30,9 +30,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from mediamatch.errors import BankExists, BankNotFound, InvalidBank
+from mediamatch.errors import BankExists, BankNotFound, InvalidBank, StoreUnavailable
 from mediamatch.store.models import BankRow, EntryQuarantineRow, EntryRegionRow, EntryRow, StoreStateRow
 from mediamatch.store.records import (
     Bank,
@@ -49,6 +50,9 @@ HEAD_REVISION = "0008"
 """The newest migration in ``MIGRATIONS`` (a test keeps the two in step)."""
 BATCH = 10_000
 ENV_URL = "MEDIAMATCH_DB"
+CONNECT_TIMEOUT_SECONDS = 5
+"""How long a PostgreSQL connection attempt may take, unless the URL sets ``connect_timeout``:
+an unreachable server then fails a request in seconds instead of the system's TCP timeout."""
 
 
 def default_url() -> str:
@@ -68,6 +72,42 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def _unreachable(context: ExceptionContext) -> bool:
+    """Whether a database error means the server cannot be reached, rather than a bad statement."""
+    if context.is_disconnect or context.connection is None:  # lost, or never made
+        return True
+    return (
+        context.engine is not None
+        and context.engine.dialect.name == "postgresql"
+        and (isinstance(context.sqlalchemy_exception, OperationalError))
+    )
+
+
+def _report_unreachable(engine: Engine) -> None:
+    """Connection failures surface as ``StoreUnavailable``, the one error callers handle for them."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if _unreachable(context):
+            reason = str(context.original_exception).strip().splitlines()[0][:300]
+            raise StoreUnavailable(
+                f"the database cannot be reached: {reason}"
+            ) from context.original_exception
+
+
+def _new_engine(url: str) -> Engine:
+    """An engine for ``url``: SQLite tuned for one writer; PostgreSQL connections checked before
+    use (a server restart leaves the pool's connections dead) and given a connect timeout."""
+    if not url.startswith("sqlite"):
+        connect_args = {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        engine = create_engine(engine_url(url), pool_pre_ping=True, connect_args=connect_args)
+    else:
+        engine = create_engine(engine_url(url))
+        _tune_sqlite(engine)
+    _report_unreachable(engine)
+    return engine
 
 
 def _revisions(engine: Engine) -> list[str]:
@@ -182,9 +222,7 @@ class Store:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
-        self.engine = create_engine(engine_url(self.url))
-        if self.engine.dialect.name == "sqlite":
-            _tune_sqlite(self.engine)
+        self.engine = _new_engine(self.url)
         migrate(self.engine)
 
     def close(self) -> None:
