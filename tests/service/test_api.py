@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import struct
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from sqlalchemy import update
@@ -170,15 +172,32 @@ def assert_not_in_temp_files(needle: bytes, since: float) -> None:
                     assert needle not in path.read_bytes(), path
 
 
+def png_declaring(width: int, height: int) -> bytes:
+    """A well-formed PNG whose header declares ``width`` x ``height`` pixels over a tiny IDAT."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
+
+
 def test_a_single_item_that_fails_sets_the_http_status(service: Service) -> None:
     headers = {**service.headers("matcher"), "Content-Type": "application/octet-stream"}
     not_image = service.client.post("/v1/match", content=b"%PDF-1.7 not an image", headers=headers)
     assert not_image.status_code == 415
     assert not_image.json()["error"]["kind"] == "UnsupportedMedia"
     assert not_image.json()["tracking_id"] == not_image.headers["X-Tracking-Id"]
-    bomb_header = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + (60000).to_bytes(4, "big") * 2 + b"\x08\x02\0\0\0"
-    too_big = service.client.post("/v1/match", content=bomb_header + b"\0" * 64, headers=headers)
-    assert too_big.status_code in (413, 422)
+    too_big = service.client.post("/v1/match", content=png_declaring(60_000, 60_000), headers=headers)
+    assert too_big.status_code == 413  # refused from the header, before any pixel is decoded
+    assert too_big.json()["error"]["kind"] == "ImageTooLarge"
+    truncated = png_declaring(60_000, 60_000)[:33] + b"\0" * 64  # a header, then no valid chunk
+    assert service.client.post("/v1/match", content=truncated, headers=headers).status_code == 422
     single_json = service.client.post(
         "/v1/match", json={"hashes": {"pdq": "zz"}}, headers=service.headers("matcher")
     )
@@ -202,6 +221,8 @@ def test_a_revoked_key_is_refused_once_the_key_cache_expires(service: Service) -
     assert service.client.post("/v1/match", content=PHOTO, headers=headers).status_code == 200
     key_id = service.keys["matcher"].split("_")[2]
     AccountStore(service.store, b"").revoke(key_id)
-    state = service.client.app.state.mediamatch  # type: ignore[attr-defined]
-    time.sleep(state.settings.key_cache_seconds + 0.1)
+    keys = service.client.app.state.mediamatch.keys  # type: ignore[attr-defined]
+    assert service.client.post("/v1/match", content=PHOTO, headers=headers).status_code == 200  # cached
+    started = keys.clock()
+    keys.clock = lambda: started + keys.ttl + 0.001  # the cache's time has passed
     assert service.client.post("/v1/match", content=PHOTO, headers=headers).status_code == 401

@@ -10,13 +10,22 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 
 from mediamatch.store.accounts import AccountStore, ApiKey
 
 
 class KeyCache:
-    def __init__(self, accounts: AccountStore, ttl: float = 2.0, capacity: int = 10_000) -> None:
+    def __init__(
+        self,
+        accounts: AccountStore,
+        ttl: float = 2.0,
+        capacity: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``clock``: seconds from any fixed origin (tests pass their own)."""
         self.accounts = accounts
+        self.clock = clock
         self.ttl = ttl
         self.capacity = capacity
         self._entries: dict[bytes, tuple[ApiKey, float]] = {}
@@ -25,7 +34,7 @@ class KeyCache:
     def verify(self, token: str) -> ApiKey:
         """The key behind ``token``, from the cache while fresh, else from the store."""
         slot = hashlib.sha256(token.encode()).digest()
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             cached = self._entries.get(slot)
             if cached is not None and cached[1] > now:
