@@ -83,9 +83,21 @@ def status_of(error: MediamatchError) -> int:
     return next((status for kind, status in STATUS if isinstance(error, kind)), 400)
 
 
+def _error_classes(root: type[MediamatchError] = MediamatchError) -> dict[str, type[MediamatchError]]:
+    found = {root.__name__: root}
+    for child in root.__subclasses__():
+        found |= _error_classes(child)
+    return found
+
+
 def status_of_kind(kind: str) -> int:
-    """The status for an error known only by its class name (a per-item error record)."""
-    return next((status for error, status in STATUS if error.__name__ == kind), 422)
+    """The status for an error known only by its class name (a per-item error record): the same
+    as for that error raised, through the class hierarchy (``VideoTooLarge`` is an
+    ``ImageTooLarge``: 413); 422 for a name that is no domain error."""
+    chosen = _error_classes().get(kind)
+    if chosen is None:
+        return 422
+    return next((status for error, status in STATUS if issubclass(chosen, error)), 400)
 
 
 def error_body(error: MediamatchError, tracking_id: str | None = None) -> dict[str, object]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from mediamatch.algorithms import HashResult
 from mediamatch.engine import FileHasher
+from mediamatch.engine.hashing import ItemError
 from mediamatch.engine.matching import BankMatch, Matcher
 from mediamatch.engine.records import video_match_to_dict
 from mediamatch.engine.resilience import QueryVariant
@@ -85,19 +86,20 @@ def _match_dict(match: BankMatch, with_distance: bool) -> dict[str, Any]:
 
 def _item_hashes(
     matcher: Matcher, state: ServiceState, item: Item
-) -> tuple[dict[str, HashResult], dict[str, list[QueryVariant]]]:
-    """The item's hashes and, for media the service decodes, the resilience stage's variants."""
+) -> tuple[dict[str, HashResult], dict[str, list[QueryVariant]], ItemError | None]:
+    """The item's hashes, for media the service decodes the resilience stage's variants, and the
+    error that kept some algorithms from applying (a digest of bytes that do not decode)."""
     if item.data is not None or item.url is not None:
         if matcher.hasher is None:
-            return {}, {}
+            return {}, {}, None
         record = matcher.hasher.hash_data(item.name, _bytes_of(state, item))
         if record.error is not None and not record.results:
             raise _ItemFailed(record.error.kind, record.error.message)
-        return record.results, record.variants
+        return record.results, record.variants, record.error
     parsed = {}
     for name, text in item.hashes.items():
         parsed[name] = HashResult(state.registry.get(name.lower()).parse(text))
-    return parsed, {}
+    return parsed, {}, None
 
 
 class _ItemFailed(Exception):
@@ -115,7 +117,7 @@ def match_items(
     results, matched_ids = [], []
     for index, item in enumerate(items):
         try:
-            hashes, variants = _item_hashes(matcher, state, item)
+            hashes, variants, partial = _item_hashes(matcher, state, item)
             found = matcher.match_results(item.name, hashes, seen, variants)
         except MediamatchError as error:
             results.append(_domain_error(index, error))
@@ -128,5 +130,12 @@ def match_items(
         result: dict[str, Any] = {"index": index, "matches": [_match_dict(m, with_distance) for m in shown]}
         if found.low_quality:
             result["low_quality"] = found.low_quality
+        if partial is not None:  # checked only in part: never an unqualified "no match"
+            result["error"] = {
+                "kind": partial.kind,
+                "message": partial.message,
+                "status": status_of_kind(partial.kind),
+            }
+            result["algorithms"] = sorted(hashes)
         results.append(result)
     return results, matched_ids

@@ -83,10 +83,13 @@ async def match_endpoint(request: Request, key: Annotated[ApiKey, Depends(requir
 
 
 def _reply(request: Request, results: list[dict[str, Any]]) -> dict[str, Any] | JSONResponse:
-    """The results; a single (non-batch) item that failed makes the reply that item's error status."""
+    """The results; a single (non-batch) item that failed makes the reply that item's error status,
+    with whatever was still found (digest matches of bytes that did not decode) and the
+    algorithms that were applied."""
     tracking_id = request.state.tracking_id
     if not is_batch(request) and len(results) == 1 and "error" in results[0]:
         error = results[0]["error"]
         body = {"error": {"kind": error["kind"], "message": error["message"]}, "tracking_id": tracking_id}
+        body |= {k: results[0][k] for k in ("matches", "algorithms") if k in results[0]}
         return JSONResponse(body, status_code=error["status"])
     return {"tracking_id": tracking_id, "results": results}

@@ -103,7 +103,7 @@ async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"
     request.state.matched_entry_ids = tuple(matched)
     await after_match(request, state, key, results)
     (result,) = results
-    if "error" in result:
+    flags = _flags(result.get("matches", []))
+    if "error" in result and not flags:  # a match of what could be checked is still a match
         return _answer(CODE_OF_KIND.get(result["error"]["kind"], 3004), tracking_id, content_id)
-    flags = _flags(result["matches"])
     return _answer(3000, tracking_id, content_id, IsMatch=bool(flags), MatchDetails={"MatchFlags": flags})
