@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -116,11 +117,19 @@ def _json_item(index: int, raw: object, allow_hashes: bool, item_limit: int) -> 
     raise BadRequest(f"item {index} needs {accepted}")
 
 
-def _json_items(body: bytes, allow_hashes: bool, item_limit: int) -> list[Item]:
+def load_json(body: bytes) -> Any:
+    """The JSON document in ``body``; BadRequest for anything that is not JSON, including a
+    document nested too deeply to parse (which the parser reports as RecursionError)."""
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(body)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError among them
         raise BadRequest("body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest("body is JSON nested too deeply") from None
+
+
+def _json_items(body: bytes, allow_hashes: bool, item_limit: int) -> list[Item]:
+    document = load_json(body)
     raw_items = document.get("items") if isinstance(document, dict) and "items" in document else [document]
     if not isinstance(raw_items, list):
         raise BadRequest('"items" must be a list')

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mediamatch.service.auth import require
 from mediamatch.service.events import after_match
-from mediamatch.service.inputs import Item, read_body
+from mediamatch.service.inputs import BadRequest, Item, load_json, read_body
 from mediamatch.service.state import ServiceState
 from mediamatch.service.work import match_items
 from mediamatch.store.accounts import ApiKey
@@ -57,9 +56,9 @@ def _item(body: bytes, content_type: str) -> Item:
     if not content_type.startswith("application/json"):
         return Item("body", data=body)
     try:
-        document = json.loads(body)
+        document = load_json(body)
         representation, value = str(document["DataRepresentation"]).lower(), str(document["Value"])
-    except (ValueError, KeyError, TypeError):
+    except (BadRequest, KeyError, TypeError):
         raise _Invalid from None
     if representation == "url":
         return Item("url", url=value)

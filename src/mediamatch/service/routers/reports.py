@@ -7,7 +7,6 @@ streamed from the request to NCMEC as it arrives and never written anywhere.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -18,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from mediamatch.errors import ImageTooLarge, InvalidReport
 from mediamatch.reporting.cybertip import file_options_from_json, report_from_json
 from mediamatch.service.auth import require
+from mediamatch.service.inputs import BadRequest, load_json
 from mediamatch.service.state import ServiceState
 from mediamatch.service.streaming import stream_to_thread
 from mediamatch.store.accounts import ApiKey
@@ -88,8 +88,8 @@ def report_view(record: ReportRecord, with_details: bool = False) -> dict[str, A
 
 async def _json_body(request: Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = load_json(await request.body())
+    except BadRequest:
         raise InvalidReport("body", "must be a JSON object") from None
     if not isinstance(body, dict):
         raise InvalidReport("body", "must be a JSON object")
