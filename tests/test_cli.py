@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,17 @@ def test_starting_the_command_line_leaves_the_service_stack_and_ffmpeg_unloaded(
     probe = f"import sys, mediamatch.cli; print(sorted({unloaded} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://postgres@127.0.0.1:{port}/x", "sqlite:////nonexistent-folder/x.db"]
+)
+def test_an_unreachable_database_is_one_clear_line_and_exit_2(url: str) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-c", "from mediamatch.cli import main; main()", "--db", url.format(port=port)]
+    done = subprocess.run([*command, "bank", "list"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("mediamatch: error: the database cannot be reached"), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

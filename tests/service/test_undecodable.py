@@ -100,3 +100,25 @@ def test_a_corrupt_file_still_reports_its_digest_match_and_what_was_applied(bank
         headers={"Ocp-Apim-Subscription-Key": banked.keys["matcher"], "Content-Type": "image/jpeg"},
     ).json()
     assert (photodna["Status"]["Code"], photodna["IsMatch"]) == (3000, True)
+
+
+def test_what_is_not_an_image_says_so_even_when_its_digest_is_banked(banked: Service) -> None:
+    """Random bytes and a CSV: 415 with the digest checked named; the PhotoDNA route 3206."""
+    csv_text = b"path,md5\nx.jpg,0123\n"
+    banked.store.add_entries("MIXED", [NewEntry("md5", hashlib.md5(csv_text).digest(), external_id="csv")])
+    banked.wait_ready()
+    headers = {**banked.headers("matcher"), "Content-Type": "application/octet-stream"}
+    for data, expected in ((bytes(range(256)) * 4, []), (csv_text, ["csv"])):
+        answer = banked.client.post("/v1/match", content=data, headers=headers)
+        assert answer.status_code == 415
+        assert answer.json()["algorithms"] == ["md5"]
+        assert [m["external_id"] for m in answer.json()["matches"]] == expected
+        photodna = banked.client.post(
+            "/photodna/v1.0/Match",
+            content=data,
+            headers={
+                "Ocp-Apim-Subscription-Key": banked.keys["matcher"],
+                "Content-Type": "application/octet-stream",
+            },
+        ).json()
+        assert photodna["Status"]["Code"] == 3206

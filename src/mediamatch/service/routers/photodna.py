@@ -103,6 +103,9 @@ async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"
     await after_match(request, state, key, results)
     (result,) = results
     flags = _flags(result.get("matches", []))
-    if "error" in result and not flags:  # a match of what could be checked is still a match
-        return _answer(CODE_OF_KIND.get(result["error"]["kind"], 3004), tracking_id, content_id)
+    kind = result.get("error", {}).get("kind")
+    # The route is for images: what is not one is refused, whatever its digest met; a corrupt
+    # image whose digest is banked is still reported as the match it is.
+    if kind is not None and (kind == "UnsupportedMedia" or not flags):
+        return _answer(CODE_OF_KIND.get(kind, 3004), tracking_id, content_id)
     return _answer(3000, tracking_id, content_id, IsMatch=bool(flags), MatchDetails={"MatchFlags": flags})
