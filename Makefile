@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.dev-installed
 RUN_STAMP := $(VENV)/.run-installed
 
-.PHONY: test demo lint typecheck imports pytest chromium bench bench-robustness bench-index bench-service bench-scan clean
+.PHONY: test demo lint typecheck imports pytest chromium bench bench-robustness bench-precision bench-index bench-service bench-scan clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ typecheck: $(DEV_STAMP)
 imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
+# PostgreSQL tests run whenever a server answers on 127.0.0.1:5432 (as in CI), unless the
+# caller names its own with MEDIAMATCH_TEST_POSTGRES_URL; otherwise they skip with that reason.
+PG_LOCAL := postgresql://postgres@127.0.0.1:5432/test
 pytest: $(DEV_STAMP) chromium
-	$(BIN)/pytest -W error
+	@url="$${MEDIAMATCH_TEST_POSTGRES_URL:-}"; \
+	if [ -z "$$url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then \
+		url="$(PG_LOCAL)"; fi; \
+	MEDIAMATCH_TEST_POSTGRES_URL="$$url" $(BIN)/pytest -W error
 
 # The report's browser test needs Debian's chromium; installed when missing and apt is usable,
 # otherwise that test is skipped with its reason.
@@ -54,6 +60,10 @@ bench: $(DEV_STAMP)
 
 bench-robustness: $(DEV_STAMP)
 	$(BIN)/python bench/robustness.py
+
+bench-precision: $(DEV_STAMP)
+	$(BIN)/python bench/negatives.py --out .negatives --photos .corpus/photos
+	$(BIN)/python bench/precision.py --negatives .negatives --photos .corpus/photos
 
 bench-service: $(DEV_STAMP)
 	$(BIN)/python bench/service_load.py
