@@ -28,6 +28,10 @@ class ImageTooLarge(MediaError):
     """The input exceeds a configured byte or pixel limit; checked before a full decode."""
 
 
+class DecodeBusy(MediaError):
+    """The picture fits the limits, but the memory for decoding it is taken by others now: retry."""
+
+
 class VideoTooLarge(ImageTooLarge):
     """A video exceeds a configured byte, duration, frame or pixel limit; checked from the container first."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import os
@@ -95,13 +96,15 @@ def test_several_algorithms_share_one_read_and_one_decode(
     data = encode(synthetic_photo(5), "JPEG")
     path.write_bytes(data)
     decodes: list[int] = []
-    original = hashing.decode_image
+    original = hashing.decoding
 
-    def counting_decode(source: bytes, options: DecodeOptions | None = None) -> DecodedImage:
+    def counting_decode(
+        source: bytes, options: DecodeOptions | None = None
+    ) -> contextlib.AbstractContextManager[DecodedImage]:
         decodes.append(len(source))
         return original(source, options)
 
-    monkeypatch.setattr(hashing, "decode_image", counting_decode)
+    monkeypatch.setattr(hashing, "decoding", counting_decode)
     registry = default_registry()
     names = ["pdq", "gradgrid144", "md5", "sha1", "sha256"]
     record = FileHasher([registry.get(n) for n in names]).hash_file(path)

@@ -10,15 +10,8 @@ disturbs nothing else.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,50 +24,18 @@ from mediamatch.store import NewEntry, Store
 from mediamatch.store.accounts import AccountStore, Environment
 from mediamatch.store.models import AuditRow
 from tests.service import private_postgres
+from tests.service.live_server import CLI, Answer, Client, serving, wait
 from tests.service.private_postgres import postgres
 
 REFRESH_SECONDS = 1.0
 MAX_AGE_SECONDS = 4.0
 OUTAGE_SECONDS = 6.0
 KNOWN, ADDED = synthetic_photo(1), synthetic_photo(2)
-Answer = tuple[int, dict[str, str], bytes]
 __all__ = ["postgres"]
-CLI = [sys.executable, "-c", "from mediamatch.cli import main; main()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Client:
-    """Plain HTTP to the server, as a platform's uploader would call it."""
-
-    def __init__(self, base: str, key: str) -> None:
-        self.base, self.key = base, key
-
-    def call(self, method: str, path: str, body: bytes | None = None) -> Answer:
-        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "image/png"}
-        request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
 def _matched(body: bytes) -> list[str]:
     return [m["external_id"] for m in json.loads(body)["results"][0]["matches"]]
-
-
-def _wait(check: Callable[[], bool], seconds: float, failure: str) -> float:
-    """Call ``check`` until it is true; how long that took."""
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < seconds, failure
-        time.sleep(0.1)
-    return time.monotonic() - started
 
 
 def _bank(url: str) -> str:
@@ -88,19 +49,6 @@ def _bank(url: str) -> str:
     store.add_entries("KNOWN", [NewEntry("pdq", pdq, external_id="known")])
     store.close()
     return key
-
-
-def _serve(url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    environment = {
-        **os.environ,
-        "MEDIAMATCH_DB": url,
-        "MEDIAMATCH_INDEX_REFRESH_SECONDS": str(REFRESH_SECONDS),
-        "MEDIAMATCH_INDEX_MAX_AGE_SECONDS": str(MAX_AGE_SECONDS),
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [*CLI, "serve", "--port", str(port), "--workers", "2"]
-    with log_path.open("wb") as log:
-        return subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _add_images(url: str, folder: Path) -> None:
@@ -127,32 +75,27 @@ def _unaudited(url: str, tracking_ids: list[str]) -> list[str]:
 def test_a_database_restart_loses_no_audit_record_and_kills_no_thread(
     postgres: private_postgres.PrivatePostgres, tmp_path: Path
 ) -> None:
-    client = Client(f"http://127.0.0.1:{(port := _free_port())}", _bank(postgres.url))
+    key = _bank(postgres.url)
     log_path = tmp_path / "serve.log"
-    server = _serve(postgres.url, port, log_path)
     answered: list[str] = []
+    settings = {"index_refresh_seconds": str(REFRESH_SECONDS), "index_max_age_seconds": str(MAX_AGE_SECONDS)}
+    with serving(postgres.url, log_path, workers=2, **settings) as (port, _):
+        client = Client(port, key)
 
-    def match(pixels: RGBPixels) -> Answer:
-        status, headers, body = client.call("POST", "/v1/match", encode(pixels, "PNG"))
-        assert headers.get("content-type", "").startswith("application/json"), (status, body[:200])
-        assert status in (200, 503), (status, body[:300])
-        if status == 503:
-            assert headers.get("retry-after"), headers
-        answered.append(headers["x-tracking-id"])
-        return status, headers, body
+        def match(pixels: RGBPixels) -> Answer:
+            status, headers, body = client.call("POST", "/v1/match", encode(pixels, "PNG"))
+            assert headers.get("content-type", "").startswith("application/json"), (status, body[:200])
+            assert status in (200, 503), (status, body[:300])
+            if status == 503:
+                assert headers.get("retry-after"), headers
+            answered.append(headers["x-tracking-id"])
+            return status, headers, body
 
-    def ready() -> bool:
-        try:
-            return client.call("GET", "/status/ready")[0] == 200
-        except OSError:
-            return False
+        def added_matches() -> bool:
+            status, _, body = match(ADDED)
+            return status == 200 and set(_matched(body)) == {"added.png"}
 
-    def added_matches() -> bool:
-        status, _, body = match(ADDED)
-        return status == 200 and set(_matched(body)) == {"added.png"}
-
-    try:
-        _wait(ready, 60, "the service never became ready")
+        wait(client.ready, 60, "the service never became ready")
         for _ in range(6):  # both workers answer
             status, _, body = match(KNOWN)
             assert (status, _matched(body)) == (200, ["known"])
@@ -170,26 +113,19 @@ def test_a_database_restart_loses_no_audit_record_and_kills_no_thread(
         assert (503, "stale") in readiness  # past INDEX_MAX_AGE_SECONDS without the database
         postgres.start()
 
-        _wait(ready, 30, "the service never became ready again after the restart")
+        wait(client.ready, 30, "the service never became ready again after the restart")
         status, _, body = match(KNOWN)
         assert (status, _matched(body)) == (200, ["known"])
         added = tmp_path / "added"
         added.mkdir()
         (added / "added.png").write_bytes(encode(ADDED, "PNG"))
         _add_images(postgres.url, added)
-        took = _wait(added_matches, 30, "an entry added after the restart was never matched")
-        assert took <= REFRESH_SECONDS + 3.0, f"the new entry took {took:.1f} s to be matched"
+        took = wait(added_matches, 30, "an entry added after the restart was never matched")
+        # a few refresh intervals: the bound is generous so a loaded machine does not fail it
+        assert took <= 10 * REFRESH_SECONDS, f"the new entry took {took:.1f} s to be matched"
         # Written by the running workers themselves, not by the flush at shutdown.
-        _wait(
-            lambda: not _unaudited(postgres.url, answered), 15, "audit records held in the outage were lost"
-        )
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        lost = "audit records held in the outage were lost"
+        wait(lambda: not _unaudited(postgres.url, answered), 15, lost)
 
     log_text = log_path.read_text(errors="replace")
     assert "Exception in thread" not in log_text, log_text[-3000:]

@@ -7,6 +7,7 @@ cannot be read or decoded yields a record with ``error`` set; the walk goes on.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import os
@@ -26,8 +27,8 @@ from mediamatch.algorithms import (
 from mediamatch.engine.resilience import QueryVariant, Resilience, query_variants
 from mediamatch.engine.video import VideoStats, hash_video
 from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm, UnsupportedMedia
-from mediamatch.media import DecodedImage, DecodeOptions, decode_image
-from mediamatch.media.image import read_limited
+from mediamatch.media import DecodedImage, DecodeOptions
+from mediamatch.media.image import decoding, read_limited
 from mediamatch.media.sniff import SNIFF_BYTES, MediaType, sniff
 from mediamatch.media.video import VideoOptions
 
@@ -220,11 +221,13 @@ class FileHasher:
             return self._hash_video(name, data, results)
         if plan is _Plan.DIGESTS:
             return FileHashes(name, self._in_request_order(results))
-        try:
-            image = decode_image(data, self.decode_options)
-        except MediamatchError as error:
-            return FileHashes(name, self._in_request_order(results), error=ItemError.from_exception(error))
-        hashed, variants = self._hash_image(image)
+        with contextlib.ExitStack() as held:  # the decode budget is held while the pixels are hashed
+            try:
+                image = held.enter_context(decoding(data, self.decode_options))
+            except MediamatchError as error:
+                failed = ItemError.from_exception(error)
+                return FileHashes(name, self._in_request_order(results), error=failed)
+            hashed, variants = self._hash_image(image)
         results.update(hashed)
         ordered = self._in_request_order(results)
         return FileHashes(name, ordered, image.media_type, image.source_size, variants=variants)

@@ -50,6 +50,7 @@ from mediamatch.index import (
     HashIndex,
     VideoFrameIndex,
 )
+from mediamatch.media import DecodeOptions
 from mediamatch.media.video import VideoOptions
 from mediamatch.store import Bank, Classification, Entry
 
@@ -156,8 +157,11 @@ class Matcher:
         cache_dir: Path | None = None,
         video_options: VideoOptions | None = None,
         resilience: Resilience | None = None,
+        decode_options: DecodeOptions | None = None,
     ) -> None:
         """``cache_dir``: keep index snapshots there and reuse them while the store is unchanged.
+
+        ``decode_options``: limits for decoding query images (default: ``DecodeOptions()``).
 
         ``video_options``: how query videos are decoded and sampled (1 frame per second by default).
         ``resilience``: the stage's settings (default: on); ``Resilience.off()`` for plain matching.
@@ -189,6 +193,7 @@ class Matcher:
                 video_options=video_options,
                 skip_other_media=True,
                 resilience=stage,
+                decode_options=decode_options,
             )
             if algorithms
             else None

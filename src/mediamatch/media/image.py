@@ -29,6 +29,7 @@ import pillow_heif
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from mediamatch.errors import CorruptMedia, ImageTooLarge, UnsupportedMedia
+from mediamatch.media.budget import DecodeBudget, decoding_cost
 from mediamatch.media.sniff import SNIFF_BYTES, MediaType, sniff
 from mediamatch.model import RGBPixels
 
@@ -61,6 +62,10 @@ Source = bytes | str | os.PathLike[str]
 class DecodeOptions:
     """Limits and choices for one decode.
 
+    ``budget``: when set, the picture's decoding cost (``budget.decoding_cost``) is reserved
+    in it from the header until its RGB array is made (``decode_image``) or until the block
+    that uses the pixels ends (``decoding``); see ``media.budget``.
+
     ``reduce_to``: when set, JPEGs are decoded at a reduced scale (DCT-domain
     scaling by 1/2, 1/4 or 1/8) whose shorter side stays at least this many pixels.
     Other formats are shrunk by an integer box factor after decoding, and only while
@@ -73,6 +78,7 @@ class DecodeOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     apply_exif_orientation: bool = True
     reduce_to: int | None = None
+    budget: DecodeBudget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +182,14 @@ def _shrink(pixels: RGBPixels, media_type: MediaType, reduce_to: int | None) -> 
 
 def decode_image(source: Source, options: DecodeOptions | None = None) -> DecodedImage:
     """Decode ``source`` (bytes or a path) to RGB pixels within ``options``' limits."""
+    with decoding(source, options) as image:
+        return image
+
+
+@contextlib.contextmanager
+def decoding(source: Source, options: DecodeOptions | None = None) -> Iterator[DecodedImage]:
+    """``decode_image`` for a ``with`` block: the picture's share of ``options.budget`` is held
+    until the block ends, so that the work done with its pixels (hashing) counts too."""
     options = options or DecodeOptions()
     data = read_limited(source, options.max_bytes)
     if not data:
@@ -190,11 +204,18 @@ def decode_image(source: Source, options: DecodeOptions | None = None) -> Decode
     image = _open(data, media_type)
     _check_size(image, options)
     source_size = image.size
-    image = _orient(_load(image, options), options)
-    try:
-        pixels = to_rgb_array(image)
-    except _DECODE_ERRORS as error:
-        raise CorruptMedia(f"cannot convert {image.mode} pixels: {error}") from None
-    finally:
-        image.close()
-    return DecodedImage(_shrink(pixels, media_type, options.reduce_to), media_type, source_size)
+    with _reserved(image, options):
+        image = _orient(_load(image, options), options)
+        try:
+            pixels = to_rgb_array(image)
+        except _DECODE_ERRORS as error:
+            raise CorruptMedia(f"cannot convert {image.mode} pixels: {error}") from None
+        finally:
+            image.close()
+        yield DecodedImage(_shrink(pixels, media_type, options.reduce_to), media_type, source_size)
+
+
+def _reserved(image: Image.Image, options: DecodeOptions) -> contextlib.AbstractContextManager[None]:
+    if options.budget is None:
+        return contextlib.nullcontext()
+    return options.budget.reserve(decoding_cost(image.width, image.height, image.mode))

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediamatch import __version__
 from mediamatch.service import errors
+from mediamatch.service.memory import tune_allocator
 from mediamatch.service.routers import (
     curation,
     feedback,
@@ -119,6 +120,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_allocator()
         app.state.mediamatch.start()
         yield
         app.state.mediamatch.stop()

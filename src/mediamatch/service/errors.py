@@ -11,6 +11,7 @@ from mediamatch.errors import (
     BankExists,
     BankNotFound,
     CorruptMedia,
+    DecodeBusy,
     FeedbackRejected,
     ImageTooLarge,
     ImportFailed,
@@ -43,7 +44,7 @@ class AuditBacklogFull(MediamatchError):
     """The process holds as many unwritten audit records as ``audit_queue_limit`` allows."""
 
 
-PASSING = (IndexLoading, StoreUnavailable, AuditBacklogFull)
+PASSING = (IndexLoading, StoreUnavailable, AuditBacklogFull, DecodeBusy)
 """Conditions that pass by themselves: their 503 carries ``Retry-After``."""
 RETRY_AFTER_SECONDS = 2
 
@@ -51,6 +52,7 @@ RETRY_AFTER_SECONDS = 2
 STATUS: list[tuple[type[MediamatchError], int]] = [
     (IndexLoading, 503),
     (StoreUnavailable, 503),
+    (DecodeBusy, 503),
     (AuditBacklogFull, 503),
     (AuthenticationFailed, 401),
     (PermissionDenied, 403),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mediamatch.errors import MediamatchError
+from mediamatch.media import DecodeBudget, DecodeOptions
 from mediamatch.reporting.ncmec import PRODUCTION_URL, TEST_URL
 from mediamatch.service.fetch import FetchPolicy
 
@@ -37,6 +38,12 @@ class Settings:
     max_item_bytes: int = 32 * 1024 * 1024
     max_request_bytes: int = 64 * 1024 * 1024
     max_batch: int = 100
+    max_item_pixels: int = 100_000_000
+    """The largest picture an item may declare, in pixels; refused with 413 from its header."""
+    decode_budget_bytes: int = 2 * 1024 * 1024 * 1024
+    """Memory one service process lets pictures take while they decode at the same time."""
+    decode_wait_seconds: float = 10.0
+    """How long an item waits for room in the decode budget before a 503 with ``Retry-After``."""
     index_refresh_seconds: float = 15.0
     index_max_age_seconds: float = 60.0
     """``/status/ready`` answers 503 once the index was last confirmed current longer ago than
@@ -100,6 +107,10 @@ class Settings:
             raise InsecureSettings("index_refresh_seconds must be > 0 and below index_max_age_seconds")
         if self.audit_queue_limit < 1:
             raise InsecureSettings("audit_queue_limit must be at least 1")
+        if self.max_item_pixels < 1 or self.decode_budget_bytes < 1 or self.decode_wait_seconds < 0:
+            raise InsecureSettings(
+                "max_item_pixels and decode_budget_bytes must be positive, decode_wait_seconds >= 0"
+            )
 
     def _check_production(self) -> None:
         """What production refuses although development allows it."""
@@ -157,6 +168,13 @@ def _boolean(name: str, value: Any) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise InsecureSettings(f"setting {name} must be true or false, not {value!r}")
+
+
+def decode_options(settings: Settings, budget: DecodeBudget) -> DecodeOptions:
+    """How the service decodes uploads: its byte and pixel caps, within the process's budget."""
+    return DecodeOptions(
+        max_bytes=settings.max_item_bytes, max_pixels=settings.max_item_pixels, budget=budget
+    )
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:

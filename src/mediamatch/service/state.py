@@ -20,13 +20,14 @@ from mediamatch.engine.matching import Matcher
 from mediamatch.engine.resilience import Resilience
 from mediamatch.engine.testbank import ensure_test_bank
 from mediamatch.errors import ReportingNotConfigured, StoreUnavailable
+from mediamatch.media import DecodeBudget
 from mediamatch.reporting.lifecycle import ReportDesk, report_event
 from mediamatch.reporting.ncmec import NcmecClient
 from mediamatch.service.audit import AuditWriter
 from mediamatch.service.keycache import KeyCache
 from mediamatch.service.limits import Limiter
 from mediamatch.service.metrics import Metrics
-from mediamatch.service.settings import Settings
+from mediamatch.service.settings import Settings, decode_options
 from mediamatch.service.webhooks import webhook_dispatcher
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
@@ -62,6 +63,7 @@ class ServiceState:
         self.registry: AlgorithmRegistry = default_registry()
         ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None
+        self.decode_budget = DecodeBudget(settings.decode_budget_bytes, settings.decode_wait_seconds)
         self.metrics = Metrics()
         self.webhooks = webhook_dispatcher(settings, self.store)
         self.audit = AuditWriter(self.accounts, capacity=settings.audit_queue_limit)
@@ -127,7 +129,8 @@ class ServiceState:
         revision = self.store.revision()
         if revision != self._built_revision:
             stage = Resilience() if self.settings.resilience else Resilience.off()
-            matcher = Matcher(self.store, self.registry, resilience=stage)
+            decoding = decode_options(self.settings, self.decode_budget)
+            matcher = Matcher(self.store, self.registry, resilience=stage, decode_options=decoding)
             self.matcher, self._built_revision = matcher, revision
         self._confirmed_at = time.monotonic()
 

@@ -15,7 +15,7 @@ from mediamatch.errors import MediamatchError
 from mediamatch.service.errors import status_of, status_of_kind
 from mediamatch.service.fetch import fetch
 from mediamatch.service.inputs import Item
-from mediamatch.service.settings import fetch_policy
+from mediamatch.service.settings import decode_options, fetch_policy
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Bank
 from mediamatch.store.accounts import ApiKey, Environment
@@ -38,7 +38,7 @@ def _bytes_of(state: ServiceState, item: Item) -> bytes:
 def hash_items(state: ServiceState, items: list[Item], algorithms: list[str]) -> list[dict[str, Any]]:
     """Per item: the hashes by algorithm with quality, or an error with its HTTP status."""
     chosen = [state.registry.get(name) for name in algorithms]
-    hasher = FileHasher(chosen)
+    hasher = FileHasher(chosen, decode_options=decode_options(state.settings, state.decode_budget))
     results = []
     for index, item in enumerate(items):
         try:
