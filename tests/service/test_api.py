@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import struct
 import tempfile
 import time
-import zlib
 from pathlib import Path
 
 from sqlalchemy import update
@@ -16,6 +14,7 @@ from sqlalchemy import update
 from mediamatch.samples import encode, synthetic_photo
 from mediamatch.store.accounts import AccountStore
 from mediamatch.store.models import BankRow
+from tests.hostile import png_declaring
 from tests.service.conftest import PDQ, Service
 
 PHOTO = encode(synthetic_photo(1), "JPEG", quality=85)
@@ -170,21 +169,6 @@ def assert_not_in_temp_files(needle: bytes, since: float) -> None:
             with contextlib.suppress(OSError):
                 if path.is_file() and path.stat().st_mtime >= since and path.stat().st_size < 256 * 2**20:
                     assert needle not in path.read_bytes(), path
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A well-formed PNG whose header declares ``width`` x ``height`` pixels over a tiny IDAT."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_a_single_item_that_fails_sets_the_http_status(service: Service) -> None:

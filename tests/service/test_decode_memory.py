@@ -15,6 +15,7 @@ from PIL import Image
 from mediamatch.service.settings import DEVELOPMENT_PEPPER
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore, Environment
+from tests.hostile import png_declaring
 from tests.service.live_server import Client, serving, wait
 
 BUDGET = 1024**3
@@ -62,7 +63,7 @@ def test_sixteen_huge_pictures_at_once_stay_within_the_decode_budget(tmp_path: P
                 )
             )
         peak, _ = _peak_and_current(pid)
-        over_cap = client.call("POST", "/v1/hash?algorithm=pdq", _png_declaring(SIDE + 1, SIDE))
+        over_cap = client.call("POST", "/v1/hash?algorithm=pdq", png_declaring(SIDE + 1, SIDE))
     for status, headers, body in answers:
         assert status in (200, 503), body[:300]
         if status == 503:
@@ -70,19 +71,3 @@ def test_sixteen_huge_pictures_at_once_stay_within_the_decode_budget(tmp_path: P
     assert sum(status == 200 for status, _, _ in answers) >= 8  # most wait their turn and are served
     assert peak - before <= BUDGET + MARGIN, f"peak {peak / 2**20:.0f} MiB from {before / 2**20:.0f} MiB"
     assert over_cap[0] == 413
-
-
-def _png_declaring(width: int, height: int) -> bytes:
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 99))
-        + chunk(b"IEND", b"")
-    )

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import struct
-import zlib
 
 import pytest
 
@@ -18,24 +16,12 @@ from mediamatch.algorithms import default_registry
 from mediamatch.engine.bank_images import image_entries
 from mediamatch.samples import encode, synthetic_photo
 from mediamatch.store import NewEntry
+from tests.hostile import png_declaring
 from tests.service.conftest import Service
 
 REGISTRY = default_registry()
 PHOTO = encode(synthetic_photo(5, 400, 300), "JPEG", quality=90)
 BANKED_CORRUPT = PHOTO[: len(PHOTO) // 2]
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 99))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture
