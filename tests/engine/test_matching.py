@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mediamatch.algorithms import HashValue, PdqAlgorithm, default_registry
+from mediamatch.algorithms import HashResult, HashValue, PdqAlgorithm, default_registry
 from mediamatch.engine import FileHasher
 from mediamatch.engine.matching import Matcher
 from mediamatch.samples import encode, flat_image, jpeg_recompress, synthetic_photo
@@ -139,3 +139,21 @@ def test_index_snapshots_are_reused_until_the_store_changes(
     for snapshot in cache.glob("*.mmindex"):
         snapshot.write_bytes(b"damaged")
     assert len(Matcher(store, REGISTRY, cache_dir=cache).match_file(photo2).matches) == 1
+
+
+def test_a_stored_hash_below_the_quality_floor_never_matches(store: Store) -> None:
+    """A flat picture's PDQ hash is degenerate (all zeros): stored with its quality it must not
+    meet a query, as a query hash below the floor never does; a hash list entry without a
+    quality is trusted."""
+    pdq = PdqAlgorithm()
+    flat = pdq.hash_pixels(flat_image())
+    assert not pdq.is_usable(flat)
+    store.create_bank("BANK")
+    store.add_entries("BANK", [NewEntry("pdq", flat.value.data, quality=flat.quality, external_id="flat")])
+    store.create_bank("LIST")
+    store.add_entries("LIST", [NewEntry("pdq", pdq_bytes(3), quality=None, external_id="listed")])
+    matcher = Matcher(store, default_registry())
+    usable_query = HashResult(flat.value, 100)  # the same bits, as a usable variant could give
+    assert matcher.match_results("q", {"pdq": usable_query}).matches == []
+    listed = HashResult(pdq.from_bytes(pdq_bytes(3)), 100)
+    assert [m.external_id for m in matcher.match_results("q", {"pdq": listed}).matches] == ["listed"]

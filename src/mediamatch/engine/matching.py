@@ -58,6 +58,9 @@ if TYPE_CHECKING:
     from mediamatch.store import Store
 
 LOAD_BATCH = 50_000
+INDEX_RULES = 2
+"""Which entries an index holds; part of every snapshot's name, so a snapshot made under older
+rules is never reused. 2: stored hashes below their algorithm's quality floor are left out."""
 ENTRY_CACHE_SIZE = 100_000
 
 
@@ -205,7 +208,10 @@ class Matcher:
     def _load(self, now: datetime) -> None:
         batches: dict[str, tuple[list[int], list[bytes]]] = {}
         known = set(self.registry.names())
-        for entry_id, algorithm, raw in self.store.active_hashes(self.banks, now):
+        # A stored hash below its algorithm's quality floor never matches, as a query hash below
+        # it never does: a flat picture's hash is degenerate and meets other degenerate hashes.
+        floors = {name: floor for name in known if (floor := self.registry.get(name).min_quality) > 0}
+        for entry_id, algorithm, raw in self.store.active_hashes(self.banks, now, floors):
             if algorithm not in known:
                 continue
             ids, data = batches.setdefault(algorithm, ([], []))
@@ -240,6 +246,7 @@ class Matcher:
         algorithms = [a for a in self.store.algorithms(self.banks) if a in self.registry.names()]
         activation = self.store.next_activation(self.banks, now)
         identity = [self.store.url, str(self.store.revision()), repr(sorted(self.banks)), str(activation)]
+        identity.append(f"rules-{INDEX_RULES}")
         key = hashlib.sha256("|".join(identity).encode()).hexdigest()[:24]
         return {a: cache_dir / f"{a}-v{self.registry.get(a).version}-{key}.mmindex" for a in algorithms}
 

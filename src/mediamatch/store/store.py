@@ -8,7 +8,7 @@ all-or-nothing; reads stream in batches and never load a whole bank into memory.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -416,9 +416,14 @@ class Store:
             yield from (_entry(row) for row in rows)
             last_id = rows[-1].id
 
-    def active_hashes(self, bank_ids: Iterable[int], now: datetime) -> Iterator[tuple[int, str, bytes]]:
+    def active_hashes(
+        self, bank_ids: Iterable[int], now: datetime, quality_floors: Mapping[str, int] | None = None
+    ) -> Iterator[tuple[int, str, bytes]]:
         """``(id, algorithm, hash)`` of the banks' entries that may match at ``now`` (``matchable``:
         not disabled, not quarantined, bank enabled), in no set order.
+
+        ``quality_floors``: per algorithm, the lowest stored quality that may match; entries
+        below it are left out (entries without a quality are kept).
 
         The lean path for building indexes: one streamed query (a server-side cursor on
         PostgreSQL), no entry objects.
@@ -429,6 +434,10 @@ class Store:
         query = select(EntryRow.id, EntryRow.algorithm, EntryRow.hash).where(
             EntryRow.bank_id.in_(chosen), matchable(now)
         )
+        for algorithm, floor in (quality_floors or {}).items():
+            query = query.where(
+                (EntryRow.algorithm != algorithm) | EntryRow.quality.is_(None) | (EntryRow.quality >= floor)
+            )
         with self.engine.connect() as connection:
             streamed = connection.execution_options(stream_results=True, yield_per=5 * BATCH)
             for entry_id, algorithm, raw in streamed.execute(query):
