@@ -386,9 +386,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    bank_pictures, query_pictures = split(
-        load_negatives(args.negatives) + load_photos(args.photos), args.seed
-    )
+    photos = load_photos(args.photos)
+    negatives = load_negatives(args.negatives)
+    if photos:  # the corpus's photographs are the photos class: a second copy would meet the first
+        negatives = [p for p in negatives if p.group != "photos"]
+    bank_pictures, query_pictures = split(negatives + photos, args.seed)
     rng = random.Random(args.seed)
     bank_pictures = sorted(bank_pictures, key=lambda p: p.group != "photos")[: args.bank]
     rng.shuffle(query_pictures)
@@ -409,8 +411,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for query in run_pool(hash_query, jobs, args.jobs, "unrelated queries"):
             if query.error is None:
                 run.unrelated(query)
-        photos = [i for i, h in enumerate(bank) if h.group == "photos"]
-        chosen = random.Random(args.seed).sample(photos, min(args.recall_photos, len(photos)))
+        targets = [i for i, h in enumerate(bank) if h.group == "photos"]
+        chosen = random.Random(args.seed).sample(targets, min(args.recall_photos, len(targets)))
         by_key = bank_pictures_by_key(bank_pictures)
         recall_jobs = [(by_key[keys[i]], f"{keys[i]}#{e}", e, i) for i in chosen for e in EXTENDED]
         owners = {job[1]: (job[2], job[3]) for job in recall_jobs}
@@ -421,7 +423,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         store.close()
     unrelated = sum(t.queries for t in run.tallies.values())
     print(
-        f"bank: {len(bank)} pictures ({len(photos)} photos); unrelated queries: {unrelated}; "
+        f"bank: {len(bank)} pictures ({len(targets)} photos); unrelated queries: {unrelated}; "
         f"recall: {len(chosen)} photos x {len(EXTENDED)} edits; {time.monotonic() - started:.0f} s"
     )
     print_precision(run, len(bank))
