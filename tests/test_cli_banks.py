@@ -128,3 +128,20 @@ def test_organisations_and_keys(db: list[str]) -> None:
     assert token.split("_", 3)[3] not in listing  # the secret may hold underscores
     assert f"revoked {key_id}" in run(db, "keys", "revoke", key_id)
     assert "revoked 20" in run(db, "keys", "list")
+
+
+def test_the_version_and_empty_listings_say_so(tmp_path: Path) -> None:
+    from mediamatch import __version__
+
+    runner = CliRunner()
+    version = runner.invoke(cli.app, ["--version"])
+    assert (version.exit_code, version.stdout) == (0, f"mediamatch {__version__}\n")
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    for args, said in (
+        (["bank", "list"], "no banks yet"),
+        (["bank", "quarantine", "list"], "no quarantined entries"),
+    ):
+        listed = runner.invoke(cli.app, ["--db", url, *args])
+        assert listed.exit_code == 0
+        assert listed.stdout == ""  # scripts reading the listing get nothing
+        assert said in listed.stderr

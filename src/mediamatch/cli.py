@@ -20,6 +20,7 @@ import typer
 from typer import _click as click  # the Click that Typer bundles, whose types TyperGroup uses
 from typer.core import TyperGroup
 
+from mediamatch import __version__
 from mediamatch.algorithms import AlgorithmRegistry, HashAlgorithm, HashResult, default_registry
 from mediamatch.cli_banks import ResilienceOption, bank_app, open_store
 from mediamatch.cli_quarantine import quarantine_app
@@ -91,6 +92,12 @@ app.add_typer(case_app, name="case")
 app.command("scan")(scan_command)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mediamatch {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def options(
     context: typer.Context,
@@ -100,6 +107,10 @@ def options(
             "--db", envvar="MEDIAMATCH_DB", help="Database URL (default: SQLite in the user data folder)."
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     """Perceptual hashing and matching of images and videos."""
     context.obj = {"db": db}

@@ -92,7 +92,10 @@ def create(
 def list_banks(context: typer.Context) -> None:
     """One line per bank: name, entries, state and description."""
     store = open_store(context)
-    for bank in store.banks():
+    banks = store.banks()
+    if not banks:  # said on stderr: the listing itself stays empty for scripts
+        typer.echo("no banks yet: create one with `mediamatch bank create NAME`", err=True)
+    for bank in banks:
         state = ("enabled" if bank.enabled else "disabled") + (", suppression" if bank.suppression else "")
         typer.echo(f"{bank.name}\t{store.count_entries(bank.name)} entries\t{state}\t{bank.description}")
 

@@ -29,7 +29,10 @@ def list_quarantined(
     feedback = _feedback(context)
     banks = {b.id: b.name for b in feedback.store.banks()}
     chosen = None if bank is None else [feedback.store.bank(bank).id]
-    for q in feedback.quarantined(chosen):
+    held = feedback.quarantined(chosen)
+    if not held:  # said on stderr: the listing itself stays empty for scripts
+        typer.echo("no quarantined entries" + (f" in {bank}" if bank else ""), err=True)
+    for q in held:
         e = q.entry
         typer.echo(
             f"{e.id}\t{banks.get(e.bank_id, '?')}\t{e.algorithm}\t{q.disputes}\t{q.since.isoformat()}"
