@@ -145,3 +145,21 @@ def test_the_version_and_empty_listings_say_so(tmp_path: Path) -> None:
         assert listed.exit_code == 0
         assert listed.stdout == ""  # scripts reading the listing get nothing
         assert said in listed.stderr
+
+
+def test_a_bank_can_be_created_for_an_organisation(tmp_path: Path) -> None:
+    from mediamatch.store import Store
+
+    url = f"sqlite:///{tmp_path / 'owned.sqlite3'}"
+    runner = CliRunner()
+    assert runner.invoke(cli.app, ["--db", url, "org", "create", "acme"]).exit_code == 0
+    owned = runner.invoke(cli.app, ["--db", url, "bank", "create", "ACME_ONLY", "--org", "acme"])
+    assert (owned.exit_code, owned.stdout) == (0, "created bank ACME_ONLY owned by acme\n")
+    shared = runner.invoke(cli.app, ["--db", url, "bank", "create", "EVERYONE"])
+    assert shared.stdout == "created bank EVERYONE (shared)\n"
+    store = Store(url)
+    assert store.bank("ACME_ONLY").organisation_id is not None
+    assert store.bank("EVERYONE").organisation_id is None
+    store.close()
+    unknown = runner.invoke(cli.app, ["--db", url, "bank", "create", "NOBODY", "--org", "nobody"])
+    assert unknown.exit_code != 0

@@ -281,7 +281,9 @@ def match_command(
             envvar="MEDIAMATCH_INDEX_CACHE", help="Folder for index snapshots (default: user cache)."
         ),
     ] = None,
-    no_index_cache: Annotated[bool, typer.Option(help="Build indexes from the database every time.")] = False,
+    no_index_cache: Annotated[
+        bool, typer.Option("--no-index-cache", help="Build indexes from the database every time.")
+    ] = False,
     fps: FpsOption = 1.0,
     video_size: VideoSizeOption = None,
     resilience: ResilienceOption = True,

@@ -80,12 +80,22 @@ def create(
         list[str] | None,
         typer.Option(help="Per-algorithm threshold, e.g. pdq=28, or a video share, e.g. vpdq.query_pct=70."),
     ] = None,
+    org: Annotated[
+        str | None, typer.Option(help="The organisation that owns the bank (default: shared with all).")
+    ] = None,
 ) -> None:
     """Create an empty bank."""
-    bank = open_store(context).create_bank(
-        name, description=description, suppression=suppression, thresholds=_thresholds(threshold or [])
+    store = open_store(context)
+    owner = None
+    if org is not None:
+        from mediamatch.store.accounts import AccountStore  # the pepper plays no part in a lookup
+
+        owner = AccountStore(store, b"").organisation(org).id
+    thresholds = _thresholds(threshold or [])
+    bank = store.create_bank(
+        name, description=description, suppression=suppression, thresholds=thresholds, organisation_id=owner
     )
-    typer.echo(f"created bank {bank.name}")
+    typer.echo(f"created bank {bank.name}" + (f" owned by {org}" if org else " (shared)"))
 
 
 @bank_app.command("list")
