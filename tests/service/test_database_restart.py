@@ -95,10 +95,13 @@ def test_a_database_restart_loses_no_audit_record_and_kills_no_thread(
             status, _, body = match(ADDED)
             return status == 200 and set(_matched(body)) == {"added.png"}
 
+        def both_workers_match() -> bool:  # readiness answers for one worker at a time
+            return all(match(KNOWN)[0] == 200 for _ in range(6))
+
         wait(client.ready, 60, "the service never became ready")
-        for _ in range(6):  # both workers answer
-            status, _, body = match(KNOWN)
-            assert (status, _matched(body)) == (200, ["known"])
+        wait(both_workers_match, 60, "a worker never loaded its index")
+        status, _, body = match(KNOWN)
+        assert (status, _matched(body)) == (200, ["known"])
 
         postgres.stop()
         statuses, readiness = set(), set()
