@@ -5,7 +5,6 @@ Against the test's own PostgreSQL server (``private_postgres``), stopped and sta
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from mediamatch.service.settings import DEVELOPMENT_PEPPER, Settings
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore, AuditRecord, Environment
 from mediamatch.store.models import AuditRow
+from tests.service.live_server import wait
 from tests.service.private_postgres import PrivatePostgres, postgres
 
 __all__ = ["postgres"]
@@ -59,10 +59,8 @@ def test_a_full_audit_queue_refuses_api_calls_with_503(postgres: PrivatePostgres
     settings = Settings(database_url=postgres.url, audit_queue_limit=1, key_cache_seconds=0.01)
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "image/png"}
     with TestClient(create_app(settings, store)) as client:
-        deadline = time.monotonic() + 30
-        while client.get("/status/ready").status_code != 200:  # no index build cut off midway
-            assert time.monotonic() < deadline, "the index never loaded"
-            time.sleep(0.05)
+        # no index build cut off midway
+        wait(lambda: client.get("/status/ready").status_code == 200, 30, "the index never loaded")
         postgres.stop()
         unavailable = client.post("/v1/match", content=b"x", headers=headers)
         assert unavailable.status_code == 503

@@ -2,9 +2,10 @@
 
 A small upload can declare a huge picture: a 388 KB PNG of 9,999 x 9,999 RGBA pixels takes
 about 1.3 GB while it is decoded and converted. The pixel cap bounds one picture; this budget
-bounds all of them together. ``decode_image`` reserves a picture's decoding cost, read from
-its header before any pixel is decoded, and gives it back when its RGB array is made; a
-picture whose cost does not fit waits until earlier decodes finish, at most ``wait_seconds``,
+bounds all of them together. Decoding reserves a picture's cost, read from its header before
+any pixel is decoded, and gives it back when its RGB array is made (``decode_image``) or when
+the block using the pixels ends (``decoding``, as ``FileHasher`` hashes them); a picture whose
+cost does not fit waits until earlier decodes finish, at most ``wait_seconds``,
 and is then refused with ``DecodeBusy`` (the service answers 503 with ``Retry-After``). A
 picture that could never fit, costing more than the whole budget, is refused at once as
 ``ImageTooLarge``.

@@ -207,7 +207,7 @@ class WebhookDispatcher:
                     log.warning("webhook delivery paused: %s", error)
                     if not isinstance(error, StoreUnavailable):
                         log.exception("webhook delivery pass failed")
-                failing, delay = True, min(max(delay, self.poll_seconds) * 2, max(self.poll_seconds, 60.0))
+                failing, delay = True, min(delay * 2, max(self.poll_seconds, 60.0))
             else:
                 if failing:
                     log.warning("webhook delivery resumed")

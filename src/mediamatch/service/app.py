@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,8 +62,8 @@ class TrackAndAudit:
             error = errors.AuditBacklogFull(
                 "too many audit records are waiting for the database; retry shortly"
             )
-            headers = {"Retry-After": str(errors.RETRY_AFTER_SECONDS), TRACKING_HEADER: tracking_id}
-            refusal = JSONResponse(errors.error_body(error, tracking_id), status_code=503, headers=headers)
+            refusal = errors.error_response(error, tracking_id)
+            refusal.headers[TRACKING_HEADER] = tracking_id
             service.metrics.refused_unaudited()
             await refusal(scope, receive, send)
             return

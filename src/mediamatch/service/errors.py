@@ -112,13 +112,25 @@ def error_body(error: MediamatchError, tracking_id: str | None = None) -> dict[s
     return body
 
 
+def retry_after(kind: str) -> dict[str, str]:
+    """The ``Retry-After`` header for an error of a condition that passes by itself (``PASSING``),
+    known by its class name; no header for any other."""
+    chosen = _error_classes().get(kind)
+    passing = chosen is not None and issubclass(chosen, PASSING)
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if passing else {}
+
+
+def error_response(error: MediamatchError, tracking_id: str | None) -> JSONResponse:
+    """The JSON answer for a domain error: its status, body and headers (``WWW-Authenticate``,
+    ``Retry-After``)."""
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationFailed) else {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    headers |= retry_after(type(error).__name__)
+    return JSONResponse(error_body(error, tracking_id), status_code=status_of(error), headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(MediamatchError)
     async def _domain_error(request: Request, error: MediamatchError) -> JSONResponse:
-        tracking_id = getattr(request.state, "tracking_id", None)
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationFailed) else {}
-        if isinstance(error, RateLimited):
-            headers["Retry-After"] = str(error.retry_after)
-        elif isinstance(error, PASSING):
-            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return JSONResponse(error_body(error, tracking_id), status_code=status_of(error), headers=headers)
+        return error_response(error, getattr(request.state, "tracking_id", None))

@@ -119,10 +119,6 @@ class ServiceState:
         status = "ready" if age <= self.settings.index_max_age_seconds else "stale"
         return Readiness(status, age, built, database)
 
-    @property
-    def ready(self) -> bool:
-        return self.readiness().ready
-
     def refresh(self) -> None:
         """Rebuild the matcher if the store changed since the last build; raises what the store
         raises (``StoreUnavailable`` while it is away), the current matcher left in place."""

@@ -172,8 +172,9 @@ def _entry(row: Any) -> Entry:
 
 
 def _quarantined() -> ColumnElement[bool]:
-    """True for an entry (``EntryRow``) withheld from matching by a quarantine."""
-    return select(EntryQuarantineRow.entry_id).where(EntryQuarantineRow.entry_id == EntryRow.id).exists()
+    """True for an entry (``EntryRow``) withheld from matching by a quarantine. An uncorrelated
+    subquery: each database reads it once, not once per entry."""
+    return EntryRow.id.in_(select(EntryQuarantineRow.entry_id))
 
 
 def matchable(now: datetime) -> ColumnElement[bool]:
@@ -184,10 +185,8 @@ def matchable(now: datetime) -> ColumnElement[bool]:
     rule for an entry already loaded (its bank's ``enabled`` aside).
     """
     not_disabled = EntryRow.disabled_until.is_(None) | (EntryRow.disabled_until <= now)
-    # Uncorrelated subqueries: each database reads them once, not once per entry.
-    not_quarantined = EntryRow.id.not_in(select(EntryQuarantineRow.entry_id))
-    in_enabled_bank = EntryRow.bank_id.in_(select(BankRow.id).where(BankRow.enabled))
-    return not_disabled & not_quarantined & in_enabled_bank
+    in_enabled_bank = EntryRow.bank_id.in_(select(BankRow.id).where(BankRow.enabled))  # read once, too
+    return not_disabled & ~_quarantined() & in_enabled_bank
 
 
 def _entry_rows() -> Select[Any]:

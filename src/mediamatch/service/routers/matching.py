@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from mediamatch.service.auth import require
-from mediamatch.service.errors import RETRY_AFTER_SECONDS, IndexLoading
+from mediamatch.service.errors import IndexLoading, retry_after
 from mediamatch.service.events import after_match
 from mediamatch.service.inputs import Item, is_batch, request_items
 from mediamatch.service.state import ServiceState
@@ -91,6 +91,5 @@ def _reply(request: Request, results: list[dict[str, Any]]) -> dict[str, Any] | 
         error = results[0]["error"]
         body = {"error": {"kind": error["kind"], "message": error["message"]}, "tracking_id": tracking_id}
         body |= {k: results[0][k] for k in ("matches", "algorithms") if k in results[0]}
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error["status"] == 503 else None
-        return JSONResponse(body, status_code=error["status"], headers=headers)
+        return JSONResponse(body, status_code=error["status"], headers=retry_after(error["kind"]))
     return {"tracking_id": tracking_id, "results": results}
