@@ -14,7 +14,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from mediamatch import cli
-from mediamatch.samples import encode, synthetic_photo
+from mediamatch.samples import detailed_photo, encode
 from mediamatch.store import Store
 from mediamatch.store.feedback import FeedbackStore
 from tests.store.conftest import store
@@ -32,14 +32,15 @@ def run(url: str, *args: str) -> str:
 
 
 def centre_crops(tmp_path: Path) -> tuple[Path, Path]:
-    """The bank's pictures, and their centre crops keeping 60 % of each side."""
+    """The bank's pictures, and their centre crops keeping 80 % of each side (met by crop windows
+    and stored regions)."""
     pictures, crops = tmp_path / "pictures", tmp_path / "crops"
     pictures.mkdir()
     crops.mkdir()
     for seed, name in enumerate(NAMES):
-        pixels = synthetic_photo(70 + seed, 480, 360)
+        pixels = detailed_photo(70 + seed, 480, 360)
         (pictures / name).write_bytes(encode(pixels, "JPEG", quality=92))
-        crop = np.ascontiguousarray(pixels[72:288, 96:384])
+        crop = np.ascontiguousarray(pixels[36:324, 48:432])
         (crops / name).write_bytes(encode(crop, "JPEG", quality=85))
     return pictures, crops
 

@@ -56,6 +56,28 @@ def synthetic_photo(seed: int, width: int = 320, height: int = 240) -> RGBPixels
     return np.ascontiguousarray(np.clip(noisy, 0, 255).astype(np.uint8))
 
 
+def detailed_photo(seed: int, width: int = 480, height: int = 360, detail: int | None = None) -> RGBPixels:
+    """``synthetic_photo(seed)`` with fine detail over it (many small shapes with hard edges, drawn
+    from ``detail``, by default from ``seed``), as real photographs have at every scale: local
+    features (``algorithms.keypoints``) find corners all over it, so edited copies of it can be
+    verified. Two pictures of one seed with other ``detail`` share their layout (whole-picture
+    hashes come near) but none of their detail: siblings of one template. Identical for
+    identical arguments."""
+    rng = np.random.default_rng((seed if detail is None else detail) + 1_000_003)
+    canvas = synthetic_photo(seed, width, height).astype(np.int16)
+    y, x = np.mgrid[0:height, 0:width]
+    for _ in range(max(40, width * height // 2500)):
+        cx, cy = rng.uniform(0, width), rng.uniform(0, height)
+        size = rng.uniform(3, 12)
+        shade = rng.integers(-90, 90)
+        if rng.random() < 0.5:
+            mask = (np.abs(x - cx) <= size) & (np.abs(y - cy) <= size * rng.uniform(0.4, 1.6))
+        else:
+            mask = (x - cx) ** 2 + (y - cy) ** 2 <= size**2
+        canvas[mask] += shade
+    return np.ascontiguousarray(np.clip(canvas, 0, 255).astype(np.uint8))
+
+
 def flat_image(value: int = 128, width: int = 200, height: int = 150) -> RGBPixels:
     """A uniform grey image: no structure, so quality-aware hashes must call it low quality."""
     return np.full((height, width, 3), value, dtype=np.uint8)

@@ -21,9 +21,10 @@ from mediamatch.engine import FileHasher
 from mediamatch.engine.bank_images import add_images
 from mediamatch.engine.matching import FileMatches, Matcher
 from mediamatch.engine.resilience import Resilience, query_variants
+from mediamatch.engine.verification import QueryPicture
 from mediamatch.media.video import VideoOptions
 from mediamatch.model import RGBPixels
-from mediamatch.samples import encode, synthetic_photo
+from mediamatch.samples import detailed_photo, encode
 from mediamatch.store import NewEntry, Store
 from mediamatch.store.feedback import FeedbackStore
 from tests.store.conftest import store
@@ -33,7 +34,7 @@ __all__ = ["store"]
 
 REGISTRY = default_registry()
 NAMES = [f"photo{seed}.png" for seed in range(4)]
-PHOTOS = {name: synthetic_photo(40 + seed, 480, 360) for seed, name in enumerate(NAMES)}
+PHOTOS = {name: detailed_photo(40 + seed, 480, 360) for seed, name in enumerate(NAMES)}
 QUARANTINED, DISABLED = NAMES[0], NAMES[1]
 
 Query = Callable[[Matcher, str], FileMatches]
@@ -150,7 +151,7 @@ def test_precomputed_hashes_and_their_variants_match_only_matchable_entries(
         algorithms = [REGISTRY.get("pdq"), REGISTRY.get("gradgrid144")]
         variants = query_variants(cropped, algorithms)  # type: ignore[arg-type]
         results: dict[str, HashResult] = {n: found[0].result for n, found in variants.items()}
-        return matcher.match_results(name, results, variants=variants)
+        return matcher.match_results(name, results, variants=variants, picture=QueryPicture.of(cropped))
 
     assert_only_matchable_entries_match(store, plain, "original", resilience=Resilience.off())
     assert_only_matchable_entries_match(store, with_variants, "~centre")

@@ -28,7 +28,7 @@ from mediamatch.engine.resilience import (
 )
 from mediamatch.model import RGBPixels
 from mediamatch.samples import encode, synthetic_photo
-from mediamatch.store import NewEntry, Store
+from mediamatch.store import KEYPOINTS_REGION, NewEntry, Store
 
 REGISTRY = default_registry()
 PDQ, GRAD = PdqAlgorithm(), GradGridAlgorithm()
@@ -60,11 +60,21 @@ def test_the_first_variant_is_the_plain_hash_and_off_gives_only_it() -> None:
     }
 
 
+def test_the_negative_variant_is_the_colour_negatives_own_hash() -> None:
+    """PDQ derives the negative's hash from the picture's: it meets the hash of the inverted
+    picture within a few bits (coefficients at the median may land either way)."""
+    inverted = np.ascontiguousarray(255 - PHOTO)
+    variant = next(v for v in query_variants(PHOTO, [PDQ])["pdq"] if v.label == "negative")
+    assert PDQ.distance(variant.result.value, PDQ.hash_pixels(inverted).value) <= 8
+    assert variant.result.quality == PDQ.hash_pixels(PHOTO).quality
+
+
 def test_dihedral_variants_find_a_mirrored_copy() -> None:
     found = query_variants(np.ascontiguousarray(PHOTO[:, ::-1]), [PDQ, GRAD])
     labels = [v.label for v in found["pdq"]]
-    assert len(labels) == 8
+    assert len(labels) == 9  # the eight turns and flips, and the colour negative
     assert labels[0] == ORIGINAL
+    assert labels[-1] == "negative"
     assert "flipy" in labels
     own = PDQ.hash_pixels(PHOTO).value
     nearest = min(found["pdq"], key=lambda v: PDQ.distance(v.result.value, own))
@@ -79,9 +89,9 @@ def test_dihedral_variants_find_a_mirrored_copy() -> None:
 
 def test_a_bordered_copy_gets_a_box_variant_near_the_original() -> None:
     found = query_variants(bordered(PHOTO), [PDQ], Resilience(dihedral=False))
-    assert [v.label for v in found["pdq"]] == [ORIGINAL, "box1"]
+    assert [v.label for v in found["pdq"]] == [ORIGINAL, "negative", "box1"]
     own = PDQ.hash_pixels(PHOTO).value
-    assert PDQ.distance(found["pdq"][1].result.value, own) <= 16
+    assert PDQ.distance(found["pdq"][2].result.value, own) <= 16
     assert PDQ.distance(found["pdq"][0].result.value, own) > PDQ.threshold
 
 
@@ -156,9 +166,12 @@ def test_region_hashes_are_hashes_of_the_region() -> None:
 def test_image_entries_store_regions_only_for_region_algorithms() -> None:
     entries = image_entries(PHOTO, [PDQ, GRAD], external_id="x")
     by_algorithm = {e.algorithm: e for e in entries}
-    assert by_algorithm["pdq"].regions == ()
+    # the picture's keypoints ride with its first entry, once; hashes of regions with region algorithms
+    assert [name for name, _ in by_algorithm["pdq"].regions] == [KEYPOINTS_REGION]
     assert "pdq" not in REGION_ALGORITHMS
     assert [name for name, _ in by_algorithm["gradgrid144"].regions] == list(REGIONS)
+    assert len({e.picture for e in entries}) == 1
+    assert entries[0].picture is not None
     assert image_entries(PHOTO, [GRAD], regions=False)[0].regions == ()
 
 
@@ -210,7 +223,9 @@ def test_file_hasher_gives_variants_only_with_the_stage(tmp_path: Path) -> None:
     assert FileHasher([PDQ]).hash_file(upload).variants == {}
     staged = FileHasher([PDQ], resilience=Resilience()).hash_file(upload)
     assert staged.variants["pdq"][0].result == staged.results["pdq"]
-    assert len(staged.variants["pdq"]) == 16
+    assert len(staged.variants["pdq"]) == 17  # 8 turns and flips, the negative, 8 of the box
+    assert staged.picture is not None
+    assert FileHasher([PDQ]).hash_file(upload).picture is None
 
 
 def test_the_stage_tightens_gradgrid_default_threshold_but_not_a_bank_own(store: Store) -> None:

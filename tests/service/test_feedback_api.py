@@ -9,7 +9,7 @@ from typing import Any
 
 from mediamatch.algorithms import default_registry
 from mediamatch.engine.bank_images import image_entries
-from mediamatch.samples import encode, synthetic_photo
+from mediamatch.samples import detailed_photo, encode, synthetic_photo
 from tests.service.conftest import Service
 
 HIT = encode(synthetic_photo(1), "PNG")
@@ -95,7 +95,7 @@ def _soon(check: Any, failure: str) -> None:
 def test_a_disputed_image_built_entry_stops_matching_cropped_uploads(service: Service) -> None:
     """The service's default path: a centre crop of a banked picture meets the entry's stored
     region hash, and once the disputes quarantine the entries it must meet none of them."""
-    picture = synthetic_photo(17, 480, 360)
+    picture = detailed_photo(17, 480, 360)
     registry = default_registry()
     service.store.create_bank("IMAGES")
     algorithms = [registry.get("pdq"), registry.get("gradgrid144")]

@@ -114,6 +114,8 @@ class HashAlgorithm(ABC):
     default_threshold: ClassVar[int]
     has_quality: ClassVar[bool] = False
     has_dihedral: ClassVar[bool] = False
+    has_negative: ClassVar[bool] = False
+    """True when ``negative`` derives, from a picture's hash, the hash of its colour negative."""
     bank_settings: ClassVar[Mapping[str, int]] = {}
     """Extra per-bank integer settings beside the threshold, with defaults (stored as
     ``"<name>.<setting>"`` in a bank's thresholds); empty for most algorithms."""
@@ -178,6 +180,11 @@ class ImageHashAlgorithm(HashAlgorithm):
     def hash_dihedral(self, pixels: RGBPixels) -> Mapping[Dihedral, HashResult]:
         """Hashes of all eight rotations and reflections; only where ``has_dihedral`` is declared."""
         raise CapabilityNotSupported(f"{self.name} does not compute dihedral variants")
+
+    def negative(self, result: HashResult) -> HashResult:
+        """The hash of the picture's colour negative, from the picture's own; only where
+        ``has_negative`` is declared."""
+        raise CapabilityNotSupported(f"{self.name} does not derive colour negatives")
 
     def hash_windows(self, pixels: RGBPixels, layouts: Sequence[WindowLayout]) -> list[list[HashResult]]:
         """Hashes of windows of the picture, per layout: a layout is ``(share, corners)``, windows

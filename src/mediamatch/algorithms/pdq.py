@@ -86,6 +86,7 @@ class PdqAlgorithm(BitStringAlgorithm, ImageHashAlgorithm):
     default_min_quality: ClassVar[int] = 50
     has_quality: ClassVar[bool] = True
     has_dihedral: ClassVar[bool] = True
+    has_negative: ClassVar[bool] = True
 
     def __init__(self, *, threshold: int | None = None, min_quality: int | None = None) -> None:
         quality_floor = self.default_min_quality if min_quality is None else min_quality
@@ -104,6 +105,13 @@ class PdqAlgorithm(BitStringAlgorithm, ImageHashAlgorithm):
             turned = None if coefficients is None else dihedral_coefficients(coefficients, variant)
             results[variant] = HashResult(self.from_bytes(coefficients_to_bytes(turned)), quality)
         return results
+
+    def negative(self, result: HashResult) -> HashResult:
+        """The bitwise complement: the negative's luminance is 255 minus the picture's, so every DCT
+        coefficient but the DC term changes sign and each lands on the other side of the median
+        (up to coefficients equal to it). The quality, a gradient measure, is unchanged."""
+        flipped = bytes(byte ^ 0xFF for byte in self.own(result.value).data)
+        return HashResult(self.from_bytes(flipped), result.quality)
 
     def examples(self) -> Sequence[str]:
         return (

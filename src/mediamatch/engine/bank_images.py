@@ -11,18 +11,21 @@ decoded is reported and skipped, the others are stored (in one transaction at th
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mediamatch.algorithms import AlgorithmRegistry, ImageHashAlgorithm
+from mediamatch.algorithms.keypoints import bank_keypoints
 from mediamatch.engine.hashing import ItemError, iter_files, regular_file_size
 from mediamatch.engine.resilience import REGION_ALGORITHMS, region_hashes
+from mediamatch.engine.verification import MIN_BANK_KEYPOINTS
 from mediamatch.errors import MediamatchError, UnknownAlgorithm
 from mediamatch.media import DecodeOptions, decode_image
 from mediamatch.media.image import read_limited
 from mediamatch.model import RGBPixels
-from mediamatch.store import Classification, NewEntry
+from mediamatch.store import KEYPOINTS_REGION, Classification, NewEntry
 
 if TYPE_CHECKING:
     from mediamatch.store import Store
@@ -49,15 +52,21 @@ def image_entries(
     classification: Classification | None = None,
     tags: tuple[str, ...] = (),
 ) -> list[NewEntry]:
-    """One entry per algorithm for a decoded bank image; with ``regions``, the region hashes of
-    the algorithms in ``REGION_ALGORITHMS`` (only usable ones: a flat region never matches)."""
-    entries = []
+    """One entry per algorithm for a decoded bank image, linked as one picture; with ``regions``,
+    the region hashes of the algorithms in ``REGION_ALGORITHMS`` (only usable ones: a flat region
+    never matches), and the picture's keypoints (``engine.verification``) with the first entry
+    when it has enough to be verified."""
+    picture = uuid.uuid4().hex
+    keypoints = bank_keypoints(pixels) if regions else None
+    entries: list[NewEntry] = []
     for algorithm in algorithms:
         result = algorithm.hash_pixels(pixels)
         extra: tuple[tuple[str, bytes], ...] = ()
         if regions and algorithm.name in REGION_ALGORITHMS:
             found = region_hashes(pixels, algorithm).items()
             extra = tuple((name, r.value.data) for name, r in found if algorithm.is_usable(r))
+        if not entries and keypoints is not None and len(keypoints) >= MIN_BANK_KEYPOINTS:
+            extra += ((KEYPOINTS_REGION, keypoints.to_bytes()),)
         entries.append(
             NewEntry(
                 algorithm.name,
@@ -67,6 +76,7 @@ def image_entries(
                 tags=tags,
                 external_id=external_id,
                 regions=extra,
+                picture=picture,
             )
         )
     return entries
@@ -111,4 +121,5 @@ def add_images(
             tags=tags,
         )
     added = store.add_entries(bank, entries)
-    return ImagesReport(files, added, sum(len(e.regions) for e in entries), errors)
+    hashes = sum(1 for e in entries for name, _ in e.regions if name != KEYPOINTS_REGION)
+    return ImagesReport(files, added, hashes, errors)

@@ -25,6 +25,7 @@ from mediamatch.algorithms import (
     VideoHashAlgorithm,
 )
 from mediamatch.engine.resilience import QueryVariant, Resilience, query_variants
+from mediamatch.engine.verification import QueryPicture
 from mediamatch.engine.video import VideoStats, hash_video
 from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm, UnsupportedMedia
 from mediamatch.media import DecodedImage, DecodeOptions
@@ -62,7 +63,8 @@ class FileHashes:
     """The outcome for one file: hashes by algorithm name, or an error.
 
     ``variants`` holds the resilience stage's query hashes by algorithm (each list starts
-    with the hash in ``results``), only when the hasher runs the stage.
+    with the hash in ``results``), and ``picture`` what verification looks at of an image, only
+    when the hasher runs the stage.
     """
 
     path: str
@@ -72,6 +74,7 @@ class FileHashes:
     error: ItemError | None = None
     video: VideoStats | None = None
     variants: dict[str, list[QueryVariant]] = field(default_factory=dict)
+    picture: QueryPicture | None = None
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -228,9 +231,12 @@ class FileHasher:
                 failed = ItemError.from_exception(error)
                 return FileHashes(name, self._in_request_order(results), error=failed)
             hashed, variants = self._hash_image(image)
+            picture = QueryPicture.of(image.pixels) if self.resilience is not None else None
         results.update(hashed)
         ordered = self._in_request_order(results)
-        return FileHashes(name, ordered, image.media_type, image.source_size, variants=variants)
+        return FileHashes(
+            name, ordered, image.media_type, image.source_size, variants=variants, picture=picture
+        )
 
     def _hash_video(self, name: str, source: bytes | Path, results: dict[str, HashResult]) -> FileHashes:
         """Video hashes beside the digests already made; a decoding failure becomes the error."""

@@ -39,9 +39,17 @@ from mediamatch.algorithms import (
     VpdqAlgorithm,
 )
 from mediamatch.algorithms.gradgrid import LENGTH as GRADGRID_LENGTH
+from mediamatch.algorithms.keypoints import Keypoints
 from mediamatch.engine.hashing import FileHasher, HashMode, ItemError
 from mediamatch.engine.resilience import ORIGINAL, QueryVariant, Resilience
-from mediamatch.errors import IndexSnapshotError
+from mediamatch.engine.verification import (
+    CANDIDATE_THRESHOLDS,
+    QueryPicture,
+    Verdict,
+    needs_verification,
+    verdict,
+)
+from mediamatch.errors import IndexSnapshotError, InvalidHash
 from mediamatch.index import (
     BruteForceIndex,
     EuclideanScanIndex,
@@ -106,6 +114,9 @@ class BankMatch:
     variant: str = ORIGINAL
     """How the match was made: ``original``, or a query variant (``flipy``, ``box1``), and
     ``~region`` when it met a stored region hash (``original~centre80``)."""
+    verified: bool = False
+    """True when the bank picture's keypoints were found in the query (``engine.verification``);
+    False when the hash alone decided (hash lists, hashes sent without the picture)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +158,16 @@ def _closest_videos(
     return best
 
 
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """An entry met by a query hash within the widest threshold searched, through ``label``."""
+
+    entry_id: int
+    algorithm: str
+    distance: int
+    label: str
+
+
 class Matcher:
     """Indexes of the chosen banks, and the rules that turn index hits into bank matches."""
 
@@ -175,6 +196,7 @@ class Matcher:
         self.indexes: dict[str, HashIndex] = {}
         self.region_indexes: dict[tuple[str, str], HashIndex] = {}
         self._entry_cache: dict[int, Entry] = {}
+        self._keypoint_cache: dict[int, Keypoints | None] = {}
         now = datetime.now(UTC)
         # Named before building: a write during the build must not relabel older content.
         snapshots = None if cache_dir is None else self._snapshot_paths(cache_dir, now)
@@ -290,6 +312,14 @@ class Matcher:
             return self.resilience.thresholds[algorithm]
         return self.registry.get(algorithm).threshold
 
+    def candidate_threshold(self, bank: Bank, algorithm: str) -> int:
+        """How far a hash may be from an entry that has keypoints for the pair to be verified: the
+        bank's own threshold where it sets one, else ``CANDIDATE_THRESHOLDS`` (the hash-only
+        threshold where that is wider)."""
+        if algorithm in bank.thresholds:
+            return int(bank.thresholds[algorithm])
+        return max(self.threshold(bank, algorithm), CANDIDATE_THRESHOLDS.get(algorithm, 0))
+
     def share_thresholds(self, bank: Bank, algorithm: str) -> tuple[int, int]:
         """The bank's minimum ``(query_pct, bank_pct)`` for a video match (inclusive).
 
@@ -312,8 +342,12 @@ class Matcher:
         results: dict[str, HashResult],
         bank_ids: Collection[int] | None = None,
         variants: dict[str, list[QueryVariant]] | None = None,
+        picture: QueryPicture | None = None,
     ) -> FileMatches:
         """Match already computed hashes (the service receives hashes from clients too).
+
+        ``picture``: what verification looks at of the query (``FileHasher`` makes it); without
+        it the hash alone decides, and the paths that need verification report nothing.
 
         ``bank_ids`` restricts matching, suppression included, to those banks (a caller's
         view); None uses every bank the matcher holds. A video hash matches a bank video
@@ -322,7 +356,7 @@ class Matcher:
         algorithm's entry in ``results``. An algorithm is reported low quality when none of
         its query hashes reaches its quality floor.
         """
-        hits: list[tuple[int, str, int, str]] = []
+        hits: list[Hit] = []
         videos: dict[tuple[int, str], VideoComparison] = {}
         low_quality = []
         for name, result in results.items():
@@ -337,11 +371,14 @@ class Matcher:
             if isinstance(index, VideoFrameIndex):
                 for entry_id, (comparison, label) in _closest_videos(index, usable).items():
                     videos[(entry_id, name)] = comparison
-                    hits.append((entry_id, name, comparison.distance, label))
+                    hits.append(Hit(entry_id, name, comparison.distance, label))
                 continue
-            widest = max(self.threshold(bank, name) for bank in self.banks.values())
+            widest = max(
+                max(self.threshold(bank, name), self.candidate_threshold(bank, name))
+                for bank in self.banks.values()
+            )
             hits += self._search(name, usable, widest)
-        return self._classify(path, hits, low_quality, bank_ids, videos)
+        return self._classify(path, hits, low_quality, bank_ids, videos, picture)
 
     def _accepts(self, bank: Bank, algorithm: str, distance: int, video: VideoComparison | None) -> bool:
         if video is None:
@@ -349,21 +386,41 @@ class Matcher:
         query_pct, bank_pct = self.share_thresholds(bank, algorithm)
         return video.query_pct >= query_pct and video.bank_pct >= bank_pct
 
-    def _search(self, name: str, queries: list[QueryVariant], widest: int) -> list[tuple[int, str, int, str]]:
-        """Nearest distance per entry over every query hash and every stored hash (own and regions);
-        crop windows (``regions_only``) meet the stored regions only."""
+    def _search(self, name: str, queries: list[QueryVariant], widest: int) -> list[Hit]:
+        """Per entry, the nearest hit through paths a hash may decide alone and the nearest through
+        paths that need verification (``needs_verification``), over every query hash and every
+        stored hash (own and regions); crop windows (``regions_only``) meet the stored regions only."""
         indexes = [("", self.indexes[name], [q for q in queries if not q.regions_only])]
         if self.resilience.enabled:
             regions = [(region, index) for (a, region), index in self.region_indexes.items() if a == name]
             indexes += [(f"~{region}", index, queries) for region, index in regions]
-        best: dict[int, tuple[int, str]] = {}
+        best: dict[tuple[int, bool], tuple[int, str]] = {}
         for suffix, index, chosen in indexes:
             found = index.search_many([query.result.value for query in chosen], widest)
             for query, matches in zip(chosen, found, strict=True):
+                label = query.label + suffix
+                weak = needs_verification(label)
                 for match in matches:
-                    if match.id not in best or match.distance < best[match.id][0]:
-                        best[match.id] = (match.distance, query.label + suffix)
-        return [(entry_id, name, distance, label) for entry_id, (distance, label) in best.items()]
+                    key = (match.id, weak)
+                    if key not in best or match.distance < best[key][0]:
+                        best[key] = (match.distance, label)
+        return [Hit(entry_id, name, distance, label) for (entry_id, _), (distance, label) in best.items()]
+
+    def _keypoints(self, holder_ids: set[int]) -> dict[int, Keypoints | None]:
+        """Stored keypoints by picture (``Entry.picture_id``), remembered like entries; None for a
+        picture whose record is gone or unreadable (its entries are then decided by hash alone)."""
+        missing = holder_ids - self._keypoint_cache.keys()
+        if missing:
+            stored = self.store.keypoints(missing)
+            if len(self._keypoint_cache) > ENTRY_CACHE_SIZE:
+                self._keypoint_cache.clear()
+            for holder in missing:
+                try:
+                    raw = stored.get(holder)
+                    self._keypoint_cache[holder] = None if raw is None else Keypoints.from_bytes(raw)
+                except InvalidHash:
+                    self._keypoint_cache[holder] = None
+        return {holder: self._keypoint_cache.get(holder) for holder in holder_ids}
 
     def _entries(self, ids: set[int]) -> dict[int, Entry]:
         """Entries by id, remembered for the life of this matcher (which ends with any store change).
@@ -384,37 +441,65 @@ class Matcher:
     def _classify(
         self,
         path: str,
-        hits: list[tuple[int, str, int, str]],
+        hits: list[Hit],
         low_quality: list[str],
         bank_ids: Collection[int] | None,
         videos: dict[tuple[int, str], VideoComparison],
+        picture: QueryPicture | None,
     ) -> FileMatches:
-        entries = self._entries({hit[0] for hit in hits})
+        entries = self._entries({hit.entry_id for hit in hits})
+        holders = {e.picture_id for e in entries.values() if e.picture_id is not None}
+        keypoints = self._keypoints(holders) if picture is not None and holders else {}
+        verdicts: dict[tuple[int, str], Verdict] = {}
         now = datetime.now(UTC)
-        matches = []
-        for entry_id, algorithm, distance, variant in hits:
-            entry = entries.get(entry_id)
+        chosen: dict[int, tuple[Hit, bool]] = {}
+        for hit in hits:
+            entry = entries.get(hit.entry_id)
             allowed = entry is not None and (bank_ids is None or entry.bank_id in bank_ids)
             bank = self.banks.get(entry.bank_id) if entry and allowed else None
-            video = videos.get((entry_id, algorithm))
+            video = videos.get((hit.entry_id, hit.algorithm))
             # The indexes hold matchable entries only; this second check, by the same rule,
             # keeps any index path (regions, windows, frames, variants) from reporting one
             # that is not.
             if entry is None or bank is None or not (bank.enabled and entry.may_match(now)):
                 continue
-            if not self._accepts(bank, algorithm, distance, video):
+            stored = keypoints.get(entry.picture_id) if entry.picture_id is not None else None
+            found = Verdict.UNVERIFIABLE
+            if (
+                video is None
+                and stored is not None
+                and hit.distance <= self.candidate_threshold(bank, hit.algorithm)
+            ):
+                key = (entry.picture_id or 0, hit.label)
+                if key not in verdicts:
+                    verdicts[key] = verdict(stored, picture, hit.label)
+                found = verdicts[key]
+            if found is Verdict.REFUTED:
                 continue
+            if found is Verdict.UNVERIFIABLE and (
+                needs_verification(hit.label) or not self._accepts(bank, hit.algorithm, hit.distance, video)
+            ):
+                continue
+            verified = found is Verdict.VERIFIED
+            kept = chosen.get(hit.entry_id)
+            if kept is None or (verified, -hit.distance) > (kept[1], -kept[0].distance):
+                chosen[hit.entry_id] = (hit, verified)
+        matches = []
+        for hit, verified in chosen.values():
+            entry, video = entries[hit.entry_id], videos.get((hit.entry_id, hit.algorithm))
+            bank = self.banks[entry.bank_id]
             matches.append(
                 BankMatch(
                     bank.name,
-                    entry_id,
-                    algorithm,
-                    distance,
+                    hit.entry_id,
+                    hit.algorithm,
+                    hit.distance,
                     entry.classification,
                     entry.external_id,
                     bank.suppression,
                     None if video is None else VideoMatch.of(video),
-                    variant,
+                    hit.label,
+                    verified,
                 )
             )
         matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
@@ -431,7 +516,9 @@ class Matcher:
         hashed = self.hasher.hash_file(path)
         if hashed.error is not None and not hashed.results:
             return FileMatches(str(path), error=hashed.error)
-        found = self.match_results(str(path), hashed.results, variants=hashed.variants)
+        found = self.match_results(
+            str(path), hashed.results, variants=hashed.variants, picture=hashed.picture
+        )
         if hashed.error is not None:
             return dataclasses.replace(found, error=hashed.error)
         return found

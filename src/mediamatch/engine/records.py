@@ -93,6 +93,7 @@ def _match_to_dict(match: BankMatch) -> dict[str, Any]:
         "algorithm": match.algorithm,
         "distance": match.distance,
         "variant": match.variant,
+        "verified": match.verified,
     } | ({} if match.video is None else {"video": video_match_to_dict(match.video)})
 
 

@@ -33,6 +33,7 @@ from mediamatch.engine.content_box import Box, analysis_copy, content_boxes
 from mediamatch.model import RGBPixels
 
 ORIGINAL = "original"
+NEGATIVE = "negative"
 STAGE_THRESHOLDS: Mapping[str, int] = {"gradgrid144": 103}
 """gradgrid144's threshold with the stage: its default, 139, keeps false matches at one per
 million for one query hash against one stored hash. With the stage a pair is compared up to
@@ -55,6 +56,9 @@ class Resilience:
     dihedral: bool = True
     content_boxes: bool = True
     crop_windows: bool = True
+    negatives: bool = True
+    """The colour negative's hash (label ``negative``) for algorithms that derive it; a match
+    through it must be verified (``engine.verification``)."""
     max_boxes: int = 2
     dihedral_skip: frozenset[str] = frozenset({"gradgrid144"})
     thresholds: Mapping[str, int] = field(default_factory=lambda: dict(STAGE_THRESHOLDS))
@@ -64,11 +68,11 @@ class Resilience:
 
     @classmethod
     def off(cls) -> Resilience:
-        return cls(dihedral=False, content_boxes=False, crop_windows=False)
+        return cls(dihedral=False, content_boxes=False, crop_windows=False, negatives=False)
 
     @property
     def enabled(self) -> bool:
-        return self.dihedral or self.content_boxes or self.crop_windows
+        return self.dihedral or self.content_boxes or self.crop_windows or self.negatives
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +137,8 @@ def query_variants(
             variants = _variants_of(pixels, algorithm, "", turns)
             if windows:
                 window_variants = crop_windows(box_copy, algorithm)
+        if chosen.negatives and algorithm.has_negative:
+            variants.append(QueryVariant(NEGATIVE, algorithm.negative(variants[0].result)))
         for number, picture in enumerate(reduced if algorithm.name in AVERAGING else full, start=1):
             variants += _variants_of(picture, algorithm, f"box{number}", turns)
         found[algorithm.name] = variants + window_variants

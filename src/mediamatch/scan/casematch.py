@@ -9,13 +9,20 @@ matched entry's ``vics-category:N`` tag (as VICS imports write it), the most sev
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from mediamatch.algorithms import AlgorithmRegistry, HashResult
 from mediamatch.engine.matching import BankMatch, Matcher
 from mediamatch.engine.resilience import ORIGINAL, QueryVariant, Resilience
+from mediamatch.engine.verification import QueryPicture
+from mediamatch.media import decode_image
+from mediamatch.model import RGBPixels
+from mediamatch.scan.archives import ARCHIVE_ERRORS
 from mediamatch.scan.caseview import FileView
+from mediamatch.scan.thumbnails import read_evidence
 from mediamatch.store import Entry
 
 if TYPE_CHECKING:
@@ -50,6 +57,18 @@ def _variants(
     }
 
 
+def _evidence_pixels(item: FileView) -> RGBPixels | None:
+    """The file's pixels, read again from the evidence (archives included) for verification; None
+    when it no longer reads, decodes or has the content that was hashed (the hash alone decides)."""
+    try:
+        data = read_evidence(item.unit_path, item.path)
+    except (OSError, *ARCHIVE_ERRORS):
+        return None
+    if hashlib.md5(data, usedforsecurity=False).hexdigest() != item.md5:
+        return None
+    return decode_image(data).pixels
+
+
 def vics_category(entry: Entry | None) -> int | None:
     categories = [
         int(tag.split(":", 1)[1])
@@ -77,7 +96,8 @@ def match_case(
             continue
         results = _results(item, registry)
         variants = _variants(item, results, registry) if resilience else None
-        result = matcher.match_results(item.path, results, variants=variants)
+        picture = QueryPicture.later(partial(_evidence_pixels, item)) if resilience else None
+        result = matcher.match_results(item.path, results, variants=variants, picture=picture)
         found[key] = [(m, False) for m in result.matches] + [(m, True) for m in result.suppressed]
     entry_ids = {m.entry_id for hits in found.values() for m, _ in hits}
     entries = {e.id: e for e in store.get_entries(entry_ids)} if entry_ids else {}

@@ -6,10 +6,9 @@ from typing import Any
 
 from mediamatch.algorithms import HashResult
 from mediamatch.engine import FileHasher
-from mediamatch.engine.hashing import ItemError
+from mediamatch.engine.hashing import FileHashes
 from mediamatch.engine.matching import BankMatch, Matcher
 from mediamatch.engine.records import video_match_to_dict
-from mediamatch.engine.resilience import QueryVariant
 from mediamatch.engine.testbank import TEST_BANK
 from mediamatch.errors import MediamatchError
 from mediamatch.service.errors import status_of, status_of_kind
@@ -73,6 +72,7 @@ def _match_dict(match: BankMatch, with_distance: bool) -> dict[str, Any]:
         "external_id": match.external_id,
         "classification": match.classification.value if match.classification else None,
         "algorithm": match.algorithm,
+        "verified": match.verified,
     }
     if with_distance:
         out["distance"] = match.distance
@@ -84,22 +84,21 @@ def _match_dict(match: BankMatch, with_distance: bool) -> dict[str, Any]:
     return out
 
 
-def _item_hashes(
-    matcher: Matcher, state: ServiceState, item: Item
-) -> tuple[dict[str, HashResult], dict[str, list[QueryVariant]], ItemError | None]:
-    """The item's hashes, for media the service decodes the resilience stage's variants, and the
-    error that kept some algorithms from applying (a digest of bytes that do not decode)."""
+def _item_hashes(matcher: Matcher, state: ServiceState, item: Item) -> FileHashes:
+    """The item's hashes; for media the service decodes, also the resilience stage's variants, the
+    picture verification looks at, and the error that kept some algorithms from applying (a
+    digest of bytes that do not decode)."""
     if item.data is not None or item.url is not None:
         if matcher.hasher is None:
-            return {}, {}, None
+            return FileHashes(item.name)
         record = matcher.hasher.hash_data(item.name, _bytes_of(state, item))
         if record.error is not None and not record.results:
             raise _ItemFailed(record.error.kind, record.error.message)
-        return record.results, record.variants, record.error
+        return record
     parsed = {}
     for name, text in item.hashes.items():
         parsed[name] = HashResult(state.registry.get(name.lower()).parse(text))
-    return parsed, {}, None
+    return FileHashes(item.name, parsed)
 
 
 class _ItemFailed(Exception):
@@ -117,8 +116,8 @@ def match_items(
     results, matched_ids = [], []
     for index, item in enumerate(items):
         try:
-            hashes, variants, partial = _item_hashes(matcher, state, item)
-            found = matcher.match_results(item.name, hashes, seen, variants)
+            record = _item_hashes(matcher, state, item)
+            found = matcher.match_results(item.name, record.results, seen, record.variants, record.picture)
         except MediamatchError as error:
             results.append(_domain_error(index, error))
             continue
@@ -130,12 +129,13 @@ def match_items(
         result: dict[str, Any] = {"index": index, "matches": [_match_dict(m, with_distance) for m in shown]}
         if found.low_quality:
             result["low_quality"] = found.low_quality
+        partial = record.error
         if partial is not None:  # checked only in part: never an unqualified "no match"
             result["error"] = {
                 "kind": partial.kind,
                 "message": partial.message,
                 "status": status_of_kind(partial.kind),
             }
-            result["algorithms"] = sorted(hashes)
+            result["algorithms"] = sorted(record.results)
         results.append(result)
     return results, matched_ids

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mediamatch.store.records import Bank, Classification, Entry, NewEntry, check_bank_name
+from mediamatch.store.records import KEYPOINTS_REGION, Bank, Classification, Entry, NewEntry, check_bank_name
 
 if TYPE_CHECKING:
     from mediamatch.store.store import Store, default_url
 
-__all__ = ["Bank", "Classification", "Entry", "NewEntry", "Store", "check_bank_name", "default_url"]
+__all__ = [
+    "KEYPOINTS_REGION",
+    "Bank",
+    "Classification",
+    "Entry",
+    "NewEntry",
+    "Store",
+    "check_bank_name",
+    "default_url",
+]
 
 _LAZY = ("Store", "default_url")
 

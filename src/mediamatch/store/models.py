@@ -48,6 +48,7 @@ class EntryRow(Base):
         UniqueConstraint("bank_id", "algorithm", "hash", name="uq_entries_bank_algorithm_hash"),
         Index("ix_entries_algorithm_id", "algorithm", "id"),
         Index("ix_entries_bank_external_id", "bank_id", "external_id"),
+        Index("ix_entries_picture_id", "picture_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -62,6 +63,9 @@ class EntryRow(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    picture_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    """For entries hashed from one bank picture: the id of the one among them whose regions hold
+    the picture's keypoints (``KEYPOINTS_REGION``); None for hash lists."""
 
 
 class EntryRegionRow(Base):

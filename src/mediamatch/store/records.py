@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 from mediamatch.errors import InvalidBank
 
 BANK_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+KEYPOINTS_REGION = "keypoints"
+"""The stored region that holds a bank picture's keypoints (``algorithms.keypoints``), not a hash:
+region indexes leave it out."""
 
 
 class Classification(enum.Enum):
@@ -77,6 +80,9 @@ class NewEntry:
     external_id: str | None = None
     note: str | None = None
     regions: tuple[tuple[str, bytes], ...] = ()
+    picture: str | None = None
+    """Entries of one ``add_entries`` call that share this key were hashed from one picture: they are
+    linked (``Entry.picture_id``) to the one among them that carries ``KEYPOINTS_REGION``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,9 @@ class Entry:
     note: str | None
     quarantined: bool = False
     """Withheld from matching after disputes, until a curator reinstates or suppresses it."""
+    picture_id: int | None = None
+    """The entry whose stored regions hold the keypoints of the picture this entry was hashed from
+    (``Store.keypoints``); None for entries imported as hashes."""
 
     def active(self, now: datetime) -> bool:
         """Not disabled at ``now`` (quarantine aside: see ``may_match``)."""

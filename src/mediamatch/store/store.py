@@ -36,6 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from mediamatch.errors import BankExists, BankNotFound, InvalidBank, StoreUnavailable
 from mediamatch.store.models import BankRow, EntryQuarantineRow, EntryRegionRow, EntryRow, StoreStateRow
 from mediamatch.store.records import (
+    KEYPOINTS_REGION,
     Bank,
     Classification,
     Entry,
@@ -46,7 +47,7 @@ from mediamatch.store.records import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 """The newest migration in ``MIGRATIONS`` (a test keeps the two in step)."""
 BATCH = 10_000
 ENV_URL = "MEDIAMATCH_DB"
@@ -168,6 +169,7 @@ def _entry(row: Any) -> Entry:
         disabled_until=as_utc_or_none(row.disabled_until),
         note=row.note,
         quarantined=bool(row.quarantined),
+        picture_id=row.picture_id,
     )
 
 
@@ -207,6 +209,10 @@ def _entry_values(bank_id: int, entry: NewEntry, now: datetime) -> dict[str, Any
         "added_at": now,
         "note": entry.note,
     }
+
+
+def _holds_keypoints(entry: NewEntry) -> bool:
+    return any(name == KEYPOINTS_REGION for name, _ in entry.regions)
 
 
 def engine_url(url: str) -> str:
@@ -344,29 +350,72 @@ class Store:
             now = datetime.now(UTC)
             batch: list[dict[str, Any]] = []
             with_regions: list[NewEntry] = []
+            pictures: dict[str, list[NewEntry]] = {}
             for entry in entries:
                 batch.append(_entry_values(bank_id, entry, now))
                 if entry.regions:
                     with_regions.append(entry)
+                if entry.picture is not None:
+                    pictures.setdefault(entry.picture, []).append(entry)
                 if len(batch) >= BATCH:
                     writer.execute(statement, batch)
                     batch = []
             if batch:
                 writer.execute(statement, batch)
             self._add_regions(writer, bank_id, with_regions)
+            self._link_pictures(writer, bank_id, pictures)
             return self._count(writer, bank_id) - before
+
+    def _ids(
+        self, connection: Connection, bank_id: int, entries: list[NewEntry]
+    ) -> dict[tuple[str, bytes], int]:
+        """Stored ids of ``entries`` by (algorithm, hash)."""
+        ids = {}
+        for algorithm in {e.algorithm for e in entries}:
+            hashes = [e.hash for e in entries if e.algorithm == algorithm]
+            query = select(EntryRow.id, EntryRow.hash).where(
+                EntryRow.bank_id == bank_id, EntryRow.algorithm == algorithm, EntryRow.hash.in_(hashes)
+            )
+            ids.update({(algorithm, bytes(raw)): entry_id for entry_id, raw in connection.execute(query)})
+        return ids
+
+    def _link_pictures(
+        self, connection: Connection, bank_id: int, pictures: dict[str, list[NewEntry]]
+    ) -> None:
+        """Point the entries of each picture at the one carrying its keypoints; entries already
+        linked (added before, from this or another picture with the same hash) keep their link."""
+        groups = [members for members in pictures.values() if any(_holds_keypoints(e) for e in members)]
+        for start in range(0, len(groups), BATCH):
+            chunk = groups[start : start + BATCH]
+            ids = self._ids(connection, bank_id, [e for members in chunk for e in members])
+            for members in chunk:
+                holder = ids[next((e.algorithm, e.hash) for e in members if _holds_keypoints(e))]
+                linked = [ids[(e.algorithm, e.hash)] for e in members]
+                connection.execute(
+                    update(EntryRow)
+                    .where(EntryRow.id.in_(linked), EntryRow.picture_id.is_(None))
+                    .values(picture_id=holder)
+                )
+
+    def keypoints(self, holder_ids: Iterable[int]) -> dict[int, bytes]:
+        """The stored keypoint records of the given pictures (``Entry.picture_id``), by that id; a
+        picture whose holder entry was deleted is absent."""
+        wanted = sorted(set(holder_ids))
+        found: dict[int, bytes] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), BATCH):
+                query = select(EntryRegionRow.entry_id, EntryRegionRow.hash).where(
+                    EntryRegionRow.entry_id.in_(wanted[start : start + BATCH]),
+                    EntryRegionRow.region == KEYPOINTS_REGION,
+                )
+                found.update({int(entry_id): bytes(raw) for entry_id, raw in connection.execute(query)})
+        return found
 
     def _add_regions(self, connection: Connection, bank_id: int, entries: list[NewEntry]) -> None:
         """Store the entries' region hashes; regions an entry already has are left alone."""
         for start in range(0, len(entries), BATCH):
             chunk = entries[start : start + BATCH]
-            ids = {}
-            for algorithm in {e.algorithm for e in chunk}:
-                hashes = [e.hash for e in chunk if e.algorithm == algorithm]
-                query = select(EntryRow.id, EntryRow.hash).where(
-                    EntryRow.bank_id == bank_id, EntryRow.algorithm == algorithm, EntryRow.hash.in_(hashes)
-                )
-                ids.update({(algorithm, bytes(raw)): entry_id for entry_id, raw in connection.execute(query)})
+            ids = self._ids(connection, bank_id, chunk)
             rows = [
                 {"entry_id": ids[(e.algorithm, e.hash)], "region": name, "hash": raw}
                 for e in chunk
@@ -453,7 +502,7 @@ class Store:
         query = (
             select(EntryRegionRow.entry_id, EntryRow.algorithm, EntryRegionRow.region, EntryRegionRow.hash)
             .join(EntryRow, EntryRow.id == EntryRegionRow.entry_id)
-            .where(EntryRow.bank_id.in_(chosen), matchable(now))
+            .where(EntryRow.bank_id.in_(chosen), matchable(now), EntryRegionRow.region != KEYPOINTS_REGION)
         )
         with self.engine.connect() as connection:
             streamed = connection.execution_options(stream_results=True, yield_per=5 * BATCH)
@@ -461,14 +510,14 @@ class Store:
                 yield entry_id, algorithm, region, bytes(raw)
 
     def count_regions(self, bank_name: str) -> int:
-        """How many region hashes the bank's entries hold."""
+        """How many region hashes the bank's entries hold (keypoint records are not hashes)."""
         with self.engine.connect() as connection:
             bank_id = self.bank(bank_name, connection).id
             query = (
                 select(func.count())
                 .select_from(EntryRegionRow)
                 .join(EntryRow, EntryRow.id == EntryRegionRow.entry_id)
-                .where(EntryRow.bank_id == bank_id)
+                .where(EntryRow.bank_id == bank_id, EntryRegionRow.region != KEYPOINTS_REGION)
             )
             return int(connection.execute(query).scalar_one())
 

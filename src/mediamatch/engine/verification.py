@@ -1,0 +1,178 @@
+"""Verification: what a candidate found by a hash must show before it is reported as a match.
+
+A hash hit says two pictures *look alike as a whole*; pages of one template, screens of one app
+and codes of one generator do, and so, through the resilience stage's crop windows, content boxes
+and regions, do pictures that only share a texture. When a bank was built from images, each
+picture's distinctive keypoints are stored with its entries (``algorithms.keypoints``), and a
+candidate must show them: enough of the bank picture's keypoints found in the query in one
+geometric arrangement (``keypoints.verify``), spread over most of the bank picture.
+
+The rule, one for every front end (``Verdict`` names the outcomes):
+
+- the entry has keypoints and the query can be looked at: the candidate is reported only if it
+  is ``VERIFIED``, whatever path found it, within the wider ``CANDIDATE_THRESHOLDS``;
+- otherwise (a hash list, a bank picture too flat or periodic to have distinctive keypoints, a
+  query that is too small, or hashes sent without pixels) only the hash decides, at the bank's
+  thresholds, and the weak paths that only verification can vouch for (``needs_verification``:
+  stored regions, crop windows, colour negatives) report nothing.
+
+Calibration: ``MIN_INLIERS`` and ``MIN_COVER`` from ``bench/precision.py``'s hard negatives
+(pairs of one template included) and its edit suite; see ``docs/precision.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from mediamatch.algorithms.keypoints import (
+    SIDE,
+    Keypoints,
+    View,
+    grey_copy,
+    query_keypoints,
+    resized,
+    verify,
+)
+from mediamatch.engine.resilience import NEGATIVE, WINDOW_PREFIX
+from mediamatch.errors import MediamatchError
+from mediamatch.model import RGBPixels
+
+MIN_BANK_KEYPOINTS = 24
+"""A bank picture with fewer distinctive keypoints than this cannot be verified."""
+MIN_QUERY_SIDE = 200
+"""A query whose long side is shorter than this many pixels is not looked at (too little detail
+survives to tell a copy from a sibling); the hash alone decides for it."""
+MIN_INLIERS = 8
+MIN_VISIBLE = 0.25
+MIN_INLIER_SHARE = 0.3
+MIN_COVER = 0.6
+"""A verified candidate explains at least ``MIN_INLIERS`` bank keypoints with one transform that
+places at least ``MIN_VISIBLE`` of the bank picture's keypoints inside the query; the inliers are
+at least ``MIN_INLIER_SHARE`` of those visible ones and lie in at least ``MIN_COVER`` of the grid
+cells they occupy. Unrelated pictures that share no template showed at most 5 inliers; a copy
+explains most of what it shows."""
+CANDIDATE_THRESHOLDS: Mapping[str, int] = {"pdq": 70, "gradgrid144": 139}
+"""How far a hash may be from an entry with keypoints for the pair to be verified: far wider than
+the thresholds for hash-only decisions, since verification, not distance, decides."""
+
+
+class Verdict(enum.Enum):
+    VERIFIED = "verified"
+    REFUTED = "refuted"
+    UNVERIFIABLE = "unverifiable"
+
+
+def needs_verification(label: str) -> bool:
+    """Paths a hash alone must never report: stored regions (``~``), crop windows, colour negatives."""
+    return "~" in label or label.startswith(WINDOW_PREFIX) or NEGATIVE in label.split("/")
+
+
+NATIVE = 0
+SCALES = (NATIVE, SIDE, 2 * SIDE)
+"""Scales at which a query is looked at, in this order, as the long side in pixels: ``NATIVE``,
+its own size (reduced to ``SIDE`` if larger), where a crop shows the bank picture's detail at the
+bank picture's own scale; ``SIDE``, a smaller upload enlarged to the bank pictures' scale (a
+downscaled copy); twice that, where a copy that fills only part of the query (a tile, an inset,
+a story) shows enough detail. A scale that gives the same copy as an earlier one is skipped."""
+
+
+class QueryPicture:
+    """What verification looks at of one query: its grey copy at the largest of ``SCALES`` (its
+    long side before that: ``source_side``) and, made on first use and then kept, its keypoints
+    in each view at each scale.
+
+    Build with ``of`` (from decoded pixels) or ``later`` (from a loader called on first use, at
+    most once: a scan reads evidence again only for files that have a candidate to verify);
+    ``without_pixels`` keeps only the keypoints made so far (to send them to another process).
+    """
+
+    def __init__(
+        self,
+        pixels: RGBPixels | None = None,
+        *,
+        load: Callable[[], RGBPixels | None] | None = None,
+        made: dict[tuple[View, int], Keypoints] | None = None,
+        source_side: int = 0,
+    ) -> None:
+        self._load = load
+        self._grey: np.ndarray | None = None
+        self._native: np.ndarray | None = None
+        self.source_side = source_side
+        self.made: dict[tuple[View, int], Keypoints] = dict(made or {})
+        if pixels is not None:
+            self._take(pixels)
+
+    @classmethod
+    def of(cls, pixels: RGBPixels) -> QueryPicture:
+        return cls(pixels)
+
+    @classmethod
+    def later(cls, load: Callable[[], RGBPixels | None]) -> QueryPicture:
+        """A picture read by ``load`` when first needed; None from it (or a domain error) leaves the
+        query unusable, so the hash alone decides."""
+        return cls(load=load)
+
+    def _take(self, pixels: RGBPixels) -> None:
+        self.source_side = int(max(pixels.shape[0], pixels.shape[1]))
+        self._grey = grey_copy(pixels, SCALES[-1], enlarge=True)
+        self._native = resized(self._grey, min(self.source_side, SIDE))
+
+    def _loaded(self) -> None:
+        load, self._load = self._load, None
+        if load is not None:
+            try:
+                pixels = load()
+            except MediamatchError:
+                pixels = None
+            if pixels is not None:
+                self._take(pixels)
+
+    @property
+    def usable(self) -> bool:
+        self._loaded()
+        return self.source_side >= MIN_QUERY_SIDE
+
+    def scales(self) -> tuple[int, ...]:
+        """The scales of ``SCALES`` that give distinct copies of this query."""
+        return tuple(scale for scale in SCALES if scale != SIDE or self.source_side < SIDE)
+
+    def keypoints(self, view: View, scale: int = NATIVE) -> Keypoints:
+        self._loaded()
+        if (view, scale) not in self.made:
+            if self._grey is None or self._native is None:
+                self.made[(view, scale)] = Keypoints.empty()
+            else:
+                seen = self._native if scale == NATIVE else resized(self._grey, scale)
+                self.made[(view, scale)] = query_keypoints(seen, view)
+        return self.made[(view, scale)]
+
+    def views_for(self, label: str) -> tuple[tuple[View, int], ...]:
+        """Views of the query to try, in order, for a candidate found through ``label``: the
+        negative for colour negatives; else as it is and mirrored (ORB's descriptors are turn- but
+        not mirror-invariant), at each of its ``scales``."""
+        if NEGATIVE in label.split("/"):
+            return ((View.NEGATIVE, NATIVE),)
+        return tuple((view, scale) for scale in self.scales() for view in (View.PLAIN, View.MIRRORED))
+
+    def without_pixels(self) -> QueryPicture:
+        return QueryPicture(made=self.made, source_side=self.source_side)
+
+
+def passes(bank: Keypoints, query: Keypoints) -> bool:
+    found = verify(bank, query)
+    shown = found.visible >= MIN_VISIBLE * found.bank_keypoints
+    explained = found.inliers >= max(MIN_INLIERS, MIN_INLIER_SHARE * found.visible)
+    return bool(found.plausible and shown and explained and found.cover >= MIN_COVER)
+
+
+def verdict(bank: Keypoints | None, query: QueryPicture | None, label: str) -> Verdict:
+    """The outcome for one candidate: ``bank`` is the entry's stored keypoints (None if it has
+    none), ``query`` the query's picture (None when only hashes were sent)."""
+    if bank is None or len(bank) < MIN_BANK_KEYPOINTS or query is None or not query.usable:
+        return Verdict.UNVERIFIABLE
+    if any(passes(bank, query.keypoints(view, scale)) for view, scale in query.views_for(label)):
+        return Verdict.VERIFIED
+    return Verdict.REFUTED

@@ -1,0 +1,117 @@
+"""Verification: a candidate on an entry with keypoints is reported only when the query shows them.
+
+Bank built from images (keypoints stored with each picture), queries through the ``Matcher``:
+an edited copy is verified; a sibling of one layout (the same picture with other detail, near
+by every whole-picture hash) is refuted; with hashes alone the paths that need verification
+report nothing and the rest decide by hash, as for a hash list.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediamatch.algorithms import default_registry
+from mediamatch.engine.bank_images import add_images
+from mediamatch.engine.matching import Matcher
+from mediamatch.engine.resilience import query_variants
+from mediamatch.engine.verification import QueryPicture, Verdict, needs_verification, verdict
+from mediamatch.model import RGBPixels
+from mediamatch.samples import detailed_photo, encode
+from mediamatch.store import KEYPOINTS_REGION, Store
+
+REGISTRY = default_registry()
+ALGORITHMS = [REGISTRY.get("pdq"), REGISTRY.get("gradgrid144")]
+BANK = {f"photo{seed}.png": detailed_photo(seed, 640, 480) for seed in (11, 12)}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    for name, pixels in BANK.items():
+        (folder / name).write_bytes(encode(pixels, "PNG"))
+    opened = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    opened.create_bank("KNOWN")
+    add_images(opened, REGISTRY, "KNOWN", [folder])
+    return opened
+
+
+def jpeg(pixels: RGBPixels, quality: int = 70) -> RGBPixels:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
+    return np.ascontiguousarray(np.asarray(Image.open(buffer).convert("RGB")))
+
+
+def matched(matcher: Matcher, pixels: RGBPixels, *, picture: bool = True) -> dict[str, bool]:
+    """External ids matched, each with whether the match was verified."""
+    variants = query_variants(pixels, ALGORITHMS)  # type: ignore[arg-type]
+    results = {name: found[0].result for name, found in variants.items()}
+    seen = QueryPicture.of(pixels) if picture else None
+    found = matcher.match_results("query", results, variants=variants, picture=seen)
+    verified: dict[str, bool] = {}
+    for match in found.matches:
+        verified[match.external_id or ""] = verified.get(match.external_id or "", False) or match.verified
+    return verified
+
+
+def test_entries_of_one_picture_share_its_keypoints(store: Store) -> None:
+    entries = list(store.entries("KNOWN"))
+    assert len(entries) == 4
+    by_picture: dict[int | None, set[str]] = {}
+    for entry in entries:
+        by_picture.setdefault(entry.picture_id, set()).add(entry.algorithm)
+    assert None not in by_picture
+    assert all(found == {"pdq", "gradgrid144"} for found in by_picture.values())
+    records = store.keypoints([key for key in by_picture if key is not None])
+    assert len(records) == 2
+    assert all(len(raw) > 1000 for raw in records.values())
+    assert store.count_regions("KNOWN") == 2  # gradgrid144's centre regions; keypoints are not hashes
+
+
+def test_an_edited_copy_is_verified(store: Store) -> None:
+    rotated = np.asarray(Image.fromarray(BANK["photo11.png"]).rotate(3, Image.Resampling.BILINEAR))
+    cropped = np.ascontiguousarray(BANK["photo12.png"][40:440, 30:600])
+    matcher = Matcher(store, REGISTRY)
+    assert matched(matcher, jpeg(rotated)) == {"photo11.png": True}
+    assert matched(matcher, jpeg(cropped)) == {"photo12.png": True}
+
+
+def test_a_sibling_of_one_layout_is_refuted_though_its_hashes_come_near(store: Store) -> None:
+    sibling = detailed_photo(11, 640, 480, detail=77)
+    gradgrid = REGISTRY.get("gradgrid144")
+    own = gradgrid.hash_pixels(BANK["photo11.png"]).value
+    assert gradgrid.distance(gradgrid.hash_pixels(sibling).value, own) <= 103  # a hash alone calls it a copy
+    matcher = Matcher(store, REGISTRY)
+    assert matched(matcher, sibling) == {}
+    assert matched(matcher, sibling, picture=False) == {"photo11.png": False}  # what a hash list says
+
+
+def test_without_the_picture_weak_paths_report_nothing_and_whole_hashes_decide(store: Store) -> None:
+    matcher = Matcher(store, REGISTRY)
+    copy = jpeg(BANK["photo12.png"])
+    assert matched(matcher, copy, picture=False) == {"photo12.png": False}
+    cropped = np.ascontiguousarray(BANK["photo12.png"][96:384, 128:512])  # met by the stored region
+    assert matched(matcher, cropped) == {"photo12.png": True}
+    assert matched(matcher, cropped, picture=False) == {}
+
+
+def test_a_picture_too_small_to_look_at_leaves_the_decision_to_the_hash(store: Store) -> None:
+    small = np.asarray(Image.fromarray(BANK["photo12.png"]).resize((160, 120), Image.Resampling.LANCZOS))
+    assert not QueryPicture.of(small).usable
+    assert matched(Matcher(store, REGISTRY), np.ascontiguousarray(small)) == {"photo12.png": False}
+
+
+def test_weak_paths_are_named_and_an_entry_without_keypoints_is_unverifiable() -> None:
+    assert needs_verification("window80/3~centre60")
+    assert needs_verification("original~centre60")
+    assert needs_verification("negative")
+    assert not needs_verification("box1/flipx")
+    picture = QueryPicture.of(BANK["photo11.png"])
+    assert verdict(None, picture, "original") is Verdict.UNVERIFIABLE
+    assert verdict(None, None, "original") is Verdict.UNVERIFIABLE
+    assert KEYPOINTS_REGION == "keypoints"
