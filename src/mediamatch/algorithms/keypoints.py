@@ -171,18 +171,29 @@ def bank_keypoints(pixels: RGBPixels) -> Keypoints:
             if np.hypot(*(xy[other.queryIdx] - xy[other.trainIdx])) > 8:
                 distinctive[other.queryIdx] = False
                 break
-    xy, descriptors = xy[distinctive], descriptors[distinctive]
     shares = _shares(xy, grey)
-    centre = np.all((shares >= CENTRE[0]) & (shares <= CENTRE[1]), axis=1)
-    chosen = _spread(shares, np.flatnonzero(centre), CENTRE, CENTRE_KEYPOINTS)
-    rest = np.setdiff1d(np.arange(len(shares)), chosen)
-    chosen += _spread(shares, rest, (0.0, 1.0), BANK_KEYPOINTS - len(chosen))
+    if distinctive.sum() < MIN_DISTINCTIVE:  # nothing to verify a copy by: record only what there is
+        few = np.flatnonzero(distinctive)
+        return Keypoints(shares[few], descriptors[few], (grey.shape[1], grey.shape[0]))
+    chosen = _choose(shares, np.flatnonzero(distinctive), BANK_KEYPOINTS // 2)
+    chosen += _choose(shares, np.setdiff1d(np.arange(len(shares)), chosen), BANK_KEYPOINTS - len(chosen))
     picked = np.array(sorted(chosen), dtype=np.int64)
     return Keypoints(shares[picked], descriptors[picked], (grey.shape[1], grey.shape[0]))
 
 
+MIN_DISTINCTIVE = 24
+"""A bank picture with fewer distinctive keypoints keeps only those, too few to be verified by."""
+
+
+def _choose(shares: np.ndarray, candidates: np.ndarray, count: int) -> list[int]:
+    """``count`` of ``candidates`` spread over the picture, a third of them in its centre."""
+    inside = np.all((shares[candidates] >= CENTRE[0]) & (shares[candidates] <= CENTRE[1]), axis=1)
+    chosen = _spread(shares, candidates[inside], CENTRE, count // 3)
+    rest = np.setdiff1d(candidates, chosen)
+    return chosen + _spread(shares, rest, (0.0, 1.0), count - len(chosen))
+
+
 CENTRE = (0.2, 0.8)
-CENTRE_KEYPOINTS = 32
 """A third of a bank picture's keypoints are chosen inside its centre 60 % (where the resilience
 stage's stored region lies), so that a deep crop, which shows little more than that, still
 shows enough of them to be verified."""
@@ -220,12 +231,19 @@ class Verification:
     visible: int
     cover: float
     plausible: bool
+    confirmed: int = 0
+    """Visible bank keypoints for which the query has a keypoint with a like descriptor where the
+    transform puts them, repeated ones (glyphs of one font, cells of a grid) included: a copy
+    confirms nearly all it shows; a sibling of one template only the template's."""
 
     @classmethod
     def none(cls, bank: Keypoints) -> Verification:
         return cls(0, len(bank), 0, 0.0, False)
 
 
+CONFIRM_BITS = 48
+"""A bank keypoint is confirmed where the query has a keypoint this close in descriptor at the place
+the transform puts it (no ratio test: the place is known)."""
 RATIO = 0.8
 """Lowe's ratio test: a bank keypoint's best query match must be this much closer than its second."""
 MAX_BITS = 64
@@ -290,10 +308,26 @@ def verify(bank: Keypoints, query: Keypoints) -> Verification:
     cells = np.minimum((bank.xy * GRID).astype(np.int64), GRID - 1)
     shown = {(int(x), int(y)) for x, y in cells[inside]}
     held = {(int(x), int(y)) for x, y in cells[np.flatnonzero(keep)[inlying]]}
+    radius = REPROJECTION * float(query_size.max())
     return Verification(
         int(inlying.sum()),
         len(bank),
         int(inside.sum()),
         len(held & shown) / max(1, len(shown)),
         _plausible(transform),
+        _confirmed(bank, query, placed, inside, radius),
     )
+
+
+def _confirmed(bank: Keypoints, query: Keypoints, placed: np.ndarray, inside: np.ndarray, radius: float) -> int:
+    """How many visible bank keypoints have a query keypoint within ``radius`` pixels of where the
+    transform places them whose descriptor is within ``CONFIRM_BITS``."""
+    wanted = np.flatnonzero(inside)
+    if not len(wanted):
+        return 0
+    spots = query.xy * np.array(query.size, np.float32)
+    near = np.linalg.norm(placed[wanted][:, None, :] - spots[None, :, :], axis=2) <= radius
+    left = np.ascontiguousarray(bank.descriptors[wanted]).view(np.uint64)
+    right = np.ascontiguousarray(query.descriptors).view(np.uint64)
+    bits = np.bitwise_count(left[:, None, :] ^ right[None, :, :]).sum(axis=2)
+    return int((near & (bits <= CONFIRM_BITS)).any(axis=1).sum())

@@ -49,10 +49,13 @@ MIN_INLIERS = 8
 MIN_VISIBLE = 0.25
 MIN_INLIER_SHARE = 0.3
 MIN_COVER = 0.6
+MIN_CONFIRMED = 0.5
 """A verified candidate explains at least ``MIN_INLIERS`` bank keypoints with one transform that
 places at least ``MIN_VISIBLE`` of the bank picture's keypoints inside the query; the inliers are
 at least ``MIN_INLIER_SHARE`` of those visible ones and lie in at least ``MIN_COVER`` of the grid
-cells they occupy. Unrelated pictures that share no template showed at most 5 inliers; a copy
+cells they occupy; and at least ``MIN_CONFIRMED`` of the visible ones, repeated ones included, are
+found where the transform puts them (``Verification.confirmed``), which siblings of one template
+confirm only where the template lies. Unrelated pictures that share no template showed at most 5 inliers; a copy
 explains most of what it shows."""
 CANDIDATE_THRESHOLDS: Mapping[str, int] = {"pdq": 70, "gradgrid144": 139}
 """How far a hash may be from an entry with keypoints for the pair to be verified: far wider than
@@ -165,7 +168,8 @@ def passes(bank: Keypoints, query: Keypoints) -> bool:
     found = verify(bank, query)
     shown = found.visible >= MIN_VISIBLE * found.bank_keypoints
     explained = found.inliers >= max(MIN_INLIERS, MIN_INLIER_SHARE * found.visible)
-    return bool(found.plausible and shown and explained and found.cover >= MIN_COVER)
+    confirmed = found.confirmed >= MIN_CONFIRMED * found.visible
+    return bool(found.plausible and shown and explained and confirmed and found.cover >= MIN_COVER)
 
 
 def verdict(bank: Keypoints | None, query: QueryPicture | None, label: str) -> Verdict:
