@@ -11,7 +11,8 @@ queries, the hardest negatives there are.
 
 - Bank: every photograph (the recall targets) and the bank half of the negatives, up to --bank
   pictures. Built twice through the engine: ``IMAGES`` as ``bank add-images`` builds it (PDQ and
-  gradgrid144 with stored regions) and ``HASHLIST`` as an imported PDQ hash list.
+  gradgrid144 with stored regions and the picture's keypoints) and ``HASHLIST`` as an imported
+  PDQ hash list.
 - Precision: the query half of the negatives (--queries), plain and, for --edited of them, with a
   random edit of ``edits.EXTENDED``; each against every bank picture through the engine's
   ``Matcher`` (resilience on, as shipped). A pair is a false match when any hash of the query
@@ -23,9 +24,11 @@ queries, the hardest negatives there are.
   at which no unrelated pair of this run matches). Ours at zero false matches takes, per
   algorithm, the largest threshold at which no unrelated pair matches, at most the shipped one.
 
-The engine's indexes are searched with wide per-bank thresholds (``PROBE``) so that the
-distances of near pairs are seen, and the shipped thresholds are applied here: the same
-decision ``Matcher`` makes (distances are the smallest over every query and stored hash).
+IMAGES is matched at the shipped defaults and its decisions are the engine's own (verification
+included), made in the worker processes by their own ``Matcher``: it has no single threshold to
+loosen, so its "@0 FM" column is its shipped recall when the run saw no false match and 0
+otherwise. HASHLIST's index is searched with a wide threshold (``PROBE``) so that the distances of
+near pairs are seen, and the shipped threshold is applied here, as ``Matcher`` would.
 """
 
 from __future__ import annotations

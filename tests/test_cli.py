@@ -177,3 +177,46 @@ def test_an_unreachable_database_is_one_clear_line_and_exit_2(url: str) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("mediamatch: error: the database cannot be reached"), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_key_commands_read_the_services_config_and_flag_keys_of_another_pepper(tmp_path: Path) -> None:
+    """The README's quick start: keys made with one configuration and listed with another show
+    which pepper can verify them."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    config = tmp_path / "service.toml"
+    config.write_text('[service]\nkey_pepper = "a production pepper of at least thirty-two characters"\n')
+    runner = CliRunner()
+    for args in (
+        ["org", "create", "acme"],
+        ["keys", "--config", str(config), "create", "--org", "acme", "--scope", "match"],
+    ):
+        result = runner.invoke(cli.app, ["--db", url, *args], env={"MEDIAMATCH_CONFIG": ""})
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(
+        cli.app, ["--db", url, "keys", "--config", str(config), "list"], env={"MEDIAMATCH_CONFIG": ""}
+    )
+    assert listed.exit_code == 0, listed.output
+    assert "\tactive\t" in listed.stdout
+    plain = runner.invoke(cli.app, ["--db", url, "keys", "list"], env={"MEDIAMATCH_CONFIG": ""})
+    assert "active (other pepper)" in plain.stdout
+
+
+def test_serve_warns_at_start_of_keys_its_pepper_cannot_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mediamatch.cli_keys import _warn_of_foreign_keys
+    from mediamatch.service.settings import Settings
+    from mediamatch.store import Store
+    from mediamatch.store.accounts import AccountStore, Environment
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    store = Store(url)
+    development = AccountStore(store, Settings().key_pepper.encode())
+    development.create_organisation("acme")
+    key, _ = development.create_key("acme", "made in development", {"match"}, Environment.LIVE)
+    store.close()
+    _warn_of_foreign_keys(Settings(database_url=url))
+    assert capsys.readouterr().err == ""
+    _warn_of_foreign_keys(Settings(database_url=url, key_pepper="x" * 40))
+    assert "1 active API key(s) were not made under this service's key pepper" in capsys.readouterr().err
+    assert key.key_id

@@ -11,14 +11,48 @@ import uvicorn
 
 from mediamatch.cli_banks import open_store
 from mediamatch.service.settings import Settings
+from mediamatch.store import Store
 from mediamatch.store.accounts import SCOPES, AccountStore, Environment
 
 keys_app = typer.Typer(help="Manage API keys of the matching service.", no_args_is_help=True)
 org_app = typer.Typer(help="Manage organisations.", no_args_is_help=True)
 
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML settings file (its \\[service] table), as `serve --config` reads: keys are made "
+        "under its key pepper. Default: $MEDIAMATCH_CONFIG, then the environment.",
+    ),
+]
+
+
+def _read_config(context: typer.Context, config: Path | None) -> None:
+    """Keep ``--config`` for the command, as ``serve`` does: one configuration for both."""
+    context.ensure_object(dict)
+    if config is not None:
+        context.obj["config"] = config
+
+
+@keys_app.callback()
+def _keys(context: typer.Context, config: ConfigOption = None) -> None:
+    _read_config(context, config)
+
+
+@org_app.callback()
+def _orgs(context: typer.Context, config: ConfigOption = None) -> None:
+    _read_config(context, config)
+
+
+def _settings(context: typer.Context) -> Settings:
+    chosen = context.find_root().obj if isinstance(context.find_root().obj, dict) else {}
+    here = context.obj if isinstance(context.obj, dict) else {}
+    return Settings.load(here.get("config") or chosen.get("config"))
+
+
 def _accounts(context: typer.Context) -> AccountStore:
-    return AccountStore(open_store(context), Settings.load().key_pepper.encode())
+    return AccountStore(open_store(context), _settings(context).key_pepper.encode())
 
 
 @org_app.command("create")
@@ -54,9 +88,17 @@ def create_key(
 
 @keys_app.command("list")
 def list_keys(context: typer.Context) -> None:
-    """Key id, organisation, environment, scopes, state and name; never the secret."""
-    for key in _accounts(context).list_keys():
+    """Key id, organisation, environment, scopes, state and name; never the secret.
+
+    An active key that the configured key pepper did not make shows as "active (other pepper)":
+    a service run with these settings refuses it.
+    """
+    accounts = _accounts(context)
+    foreign = {key.key_id for key in accounts.keys_under_other_peppers()}
+    for key in accounts.list_keys():
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        if key.key_id in foreign:
+            state += " (other pepper)"
         scopes = ",".join(sorted(key.scopes))
         typer.echo(
             f"{key.key_id}\t{key.organisation}\t{key.environment.value}\t{scopes}\t{state}\t{key.name}"
@@ -70,9 +112,26 @@ def revoke_key(context: typer.Context, key_id: str) -> None:
     typer.echo(f"revoked {key_id}")
 
 
+def _warn_of_foreign_keys(settings: Settings) -> None:
+    """Say at start which active keys this service's key pepper cannot verify (made under other
+    settings): every request with them will be refused."""
+    store = Store(settings.database_url)
+    try:
+        foreign = AccountStore(store, settings.key_pepper.encode()).keys_under_other_peppers()
+    finally:
+        store.close()
+    if foreign:
+        names = ", ".join(key.key_id for key in foreign[:10]) + (" ..." if len(foreign) > 10 else "")
+        typer.echo(
+            f"warning: {len(foreign)} active API key(s) were not made under this service's key pepper "
+            f"and will be refused: {names}. Make keys with the settings the service runs with.",
+            err=True,
+        )
+
+
 def serve(
     context: typer.Context,
-    config: Annotated[Path | None, typer.Option(help="TOML settings file ([service] table).")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML settings file (its \\[service] table).")] = None,
     host: Annotated[str | None, typer.Option(help="Default: from settings, 127.0.0.1.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: from settings, 8000.")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes. Default: from settings, 1.")] = None,
@@ -84,6 +143,7 @@ def serve(
     if db:
         os.environ["MEDIAMATCH_DB"] = db
     settings = Settings.load()
+    _warn_of_foreign_keys(settings)
     uvicorn.run(
         "mediamatch.service.app:create_app_from_environment",
         factory=True,

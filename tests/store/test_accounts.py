@@ -90,3 +90,20 @@ def test_account_changes_do_not_invalidate_match_indexes(accounts: AccountStore,
     key, _ = accounts.create_key("acme", "k", ["match"], Environment.LIVE)
     accounts.revoke(key.key_id)
     assert store.revision() == before
+
+
+def test_a_key_made_under_another_pepper_is_named_as_such(accounts: AccountStore, store: Store) -> None:
+    """Keys made with the development settings, then a service with its own pepper: the service
+    says why it refuses them, and lists them before any request arrives."""
+    accounts.create_organisation("acme")
+    _, token = accounts.create_key("acme", "ci", {"match"}, Environment.LIVE)
+    production = AccountStore(store, pepper=b"another pepper of the production service")
+    assert production.pepper_id != accounts.pepper_id
+    with pytest.raises(AuthenticationFailed, match="another key pepper"):
+        production.verify(token)
+    assert [k.name for k in production.keys_under_other_peppers()] == ["ci"]
+    assert accounts.keys_under_other_peppers() == []
+    assert accounts.verify(token).name == "ci"
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(AuthenticationFailed, match="unknown API key"):  # a wrong secret stays unknown
+        accounts.verify(forged)

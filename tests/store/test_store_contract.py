@@ -35,15 +35,14 @@ def test_a_store_behind_the_newest_migration_is_upgraded_when_opened(tmp_path: P
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     Store(url).close()
     engine = create_engine(url)
-    with engine.begin() as connection:  # as 0008 left it: no picture links
-        connection.execute(text("DROP INDEX ix_entries_picture_id"))
-        connection.execute(text("ALTER TABLE entries DROP COLUMN picture_id"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0008'"))
+    with engine.begin() as connection:  # as 0009 left it: keys without the pepper that made them
+        connection.execute(text("ALTER TABLE api_keys DROP COLUMN pepper_id"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0009'"))
     engine.dispose()
     store = Store(url)
     with store.engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
         )
-        assert connection.execute(text("SELECT count(picture_id) FROM entries")).scalar_one() == 0
+        assert connection.execute(text("SELECT count(pepper_id) FROM api_keys")).scalar_one() == 0
     store.close()

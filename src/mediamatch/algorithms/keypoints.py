@@ -319,7 +319,9 @@ def verify(bank: Keypoints, query: Keypoints) -> Verification:
     )
 
 
-def _confirmed(bank: Keypoints, query: Keypoints, placed: np.ndarray, inside: np.ndarray, radius: float) -> int:
+def _confirmed(
+    bank: Keypoints, query: Keypoints, placed: np.ndarray, inside: np.ndarray, radius: float
+) -> int:
     """How many visible bank keypoints have a query keypoint within ``radius`` pixels of where the
     transform places them whose descriptor is within ``CONFIRM_BITS``."""
     wanted = np.flatnonzero(inside)

@@ -12,6 +12,11 @@ With the resilience stage on (the default), a file is matched through every quer
 variant the stage makes (``engine.resilience``) and, for entries built from images,
 through their stored region hashes too; an entry's distance is the smallest over all of
 them, and ``BankMatch.variant`` says which pair gave it.
+
+Entries built from images carry their picture's keypoints: a hit on one is a candidate,
+reported only when ``engine.verification`` verifies it on the query's picture (then within
+the wider candidate thresholds, and whatever path found it); without keypoints or without
+the picture, the hash alone decides and the paths that need verification report nothing.
 """
 
 from __future__ import annotations

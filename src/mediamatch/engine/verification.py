@@ -55,8 +55,8 @@ places at least ``MIN_VISIBLE`` of the bank picture's keypoints inside the query
 at least ``MIN_INLIER_SHARE`` of those visible ones and lie in at least ``MIN_COVER`` of the grid
 cells they occupy; and at least ``MIN_CONFIRMED`` of the visible ones, repeated ones included, are
 found where the transform puts them (``Verification.confirmed``), which siblings of one template
-confirm only where the template lies. Unrelated pictures that share no template showed at most 5 inliers; a copy
-explains most of what it shows."""
+confirm only where the template lies. Unrelated pictures that share no template showed at most 5
+inliers; a copy explains most of what it shows."""
 CANDIDATE_THRESHOLDS: Mapping[str, int] = {"pdq": 70, "gradgrid144": 139}
 """How far a hash may be from an entry with keypoints for the pair to be verified: far wider than
 the thresholds for hash-only decisions, since verification, not distance, decides."""

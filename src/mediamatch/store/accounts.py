@@ -89,6 +89,24 @@ class AccountStore:
     def _digest(self, salt: bytes, secret: str) -> bytes:
         return hmac.new(self.pepper, salt + secret.encode(), hashlib.sha256).digest()
 
+    @property
+    def pepper_id(self) -> str:
+        """Names the pepper without revealing it (an HMAC of a fixed text under it), so that a key
+        made under another pepper (another configuration, a development default) is told apart
+        from an unknown one."""
+        return hmac.new(self.pepper, b"mediamatch key pepper id", hashlib.sha256).hexdigest()[:16]
+
+    def keys_under_other_peppers(self) -> list[ApiKey]:
+        """Active keys this store's pepper did not make (or that were made before peppers were named):
+        the service cannot verify the former, and may not verify the latter."""
+        query = select(ApiKeyRow.key_id).where(
+            ApiKeyRow.revoked_at.is_(None),
+            ApiKeyRow.pepper_id.is_(None) | (ApiKeyRow.pepper_id != self.pepper_id),
+        )
+        with self.store.engine.connect() as connection:
+            ids = {row.key_id for row in connection.execute(query)}
+        return [key for key in self._rows() if key.key_id in ids]
+
     def create_organisation(self, name: str) -> Organisation:
         if not ORGANISATION_NAME.fullmatch(name):
             raise AccountError(f"organisation name {name!r} must match {ORGANISATION_NAME.pattern}")
@@ -143,6 +161,7 @@ class AccountStore:
             "created_at": datetime.now(UTC),
             "rate_per_minute": rate_per_minute,
             "monthly_quota": monthly_quota,
+            "pepper_id": self.pepper_id,
         }
         with self.store.engine.begin() as connection:
             connection.execute(insert(ApiKeyRow).values(**values))
@@ -198,6 +217,11 @@ class AccountStore:
         with self.store.engine.connect() as connection:
             row = connection.execute(select(ApiKeyRow.__table__).where(ApiKeyRow.key_id == key_id)).first()
         valid = row is not None and hmac.compare_digest(row.secret_hash, self._digest(row.salt, secret))
+        if row is not None and not valid and row.pepper_id not in (None, self.pepper_id):
+            raise AuthenticationFailed(
+                f"API key {key_id} was made under another key pepper than this service's: make keys "
+                "with the settings the service runs with (MEDIAMATCH_KEY_PEPPER, --config)"
+            )
         if row is None or not valid or row.environment != environment:
             raise AuthenticationFailed("unknown API key")
         if row.revoked_at is not None:

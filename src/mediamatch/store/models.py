@@ -183,6 +183,8 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     rate_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
     monthly_quota: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    pepper_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """``AccountStore.pepper_id`` of the pepper the key was made under (None: made before it was kept)."""
 
 
 class AuditRow(Base):
