@@ -54,7 +54,7 @@ from edits import EXTENDED
 from mediamatch.algorithms import ImageHashAlgorithm, default_registry
 from mediamatch.engine.bank_images import image_entries
 from mediamatch.engine.matching import Matcher
-from mediamatch.engine.resilience import QueryVariant, Resilience, query_variants
+from mediamatch.engine.resilience import QueryVariant, Resilience, query_views
 from mediamatch.engine.verification import QueryPicture
 from mediamatch.media import decode_image
 from mediamatch.store import NewEntry, Store
@@ -135,8 +135,8 @@ def hash_query(job: tuple[Picture, str, str, int]) -> Hashed:
     except Exception as error:
         return Hashed(key, picture.group, error=f"{type(error).__name__}: {error}")
     pixels = np.ascontiguousarray(np.asarray(image))
-    variants = query_variants(pixels, ALGORITHMS, STAGE)
-    seen = QueryPicture.of(pixels)
+    variants, parts = query_views(pixels, ALGORITHMS, STAGE)
+    seen = QueryPicture.of(pixels, parts)
     near = {kind: near_pictures(matcher, key, variants, seen) for kind, matcher in _MATCHERS.items()}
     return Hashed(key, picture.group, near=near, peers=peer_hashes(image))
 

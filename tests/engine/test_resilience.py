@@ -27,7 +27,7 @@ from mediamatch.engine.resilience import (
     window_plan,
 )
 from mediamatch.model import RGBPixels
-from mediamatch.samples import encode, synthetic_photo
+from mediamatch.samples import detailed_photo, encode, synthetic_photo
 from mediamatch.store import KEYPOINTS_REGION, NewEntry, Store
 
 REGISTRY = default_registry()
@@ -51,7 +51,9 @@ def test_the_first_variant_is_the_plain_hash_and_off_gives_only_it() -> None:
     assert found["pdq"][0].result == PDQ.hash_pixels(PHOTO)
     assert found["gradgrid144"][0].result == GRAD.hash_pixels(PHOTO)
     windows = [f"window{round(kept * 100)}/{n}" for kept, _, corners in WINDOWS for n in range(len(corners))]
-    assert [v.label for v in found["gradgrid144"]] == [ORIGINAL, *windows]
+    mirrored = [f"{label}/mirrored" for label in windows]
+    assert [v.label for v in found["gradgrid144"]] == [ORIGINAL, *windows, *mirrored]
+    windows += mirrored
     assert [v.regions_only for v in found["gradgrid144"]] == [False] + [True] * len(windows)
     off = query_variants(PHOTO, [PDQ, GRAD], Resilience.off())
     assert {name: [v.label for v in variants] for name, variants in off.items()} == {
@@ -72,9 +74,11 @@ def test_the_negative_variant_is_the_colour_negatives_own_hash() -> None:
 def test_dihedral_variants_find_a_mirrored_copy() -> None:
     found = query_variants(np.ascontiguousarray(PHOTO[:, ::-1]), [PDQ, GRAD])
     labels = [v.label for v in found["pdq"]]
-    assert len(labels) == 9  # the eight turns and flips, and the colour negative
+    # the eight turns and flips, the colour negative, four tiles and four small turns
+    assert len(labels) == 17
+    assert labels[9:] == ["tile1", "tile2", "tile3", "tile4", "turn-8", "turn-4", "turn+4", "turn+8"]
     assert labels[0] == ORIGINAL
-    assert labels[-1] == "negative"
+    assert labels[8] == "negative"
     assert "flipy" in labels
     own = PDQ.hash_pixels(PHOTO).value
     nearest = min(found["pdq"], key=lambda v: PDQ.distance(v.result.value, own))
@@ -88,7 +92,7 @@ def test_dihedral_variants_find_a_mirrored_copy() -> None:
 
 
 def test_a_bordered_copy_gets_a_box_variant_near_the_original() -> None:
-    found = query_variants(bordered(PHOTO), [PDQ], Resilience(dihedral=False))
+    found = query_variants(bordered(PHOTO), [PDQ], Resilience(dihedral=False, tiles=False, small_turns=()))
     assert [v.label for v in found["pdq"]] == [ORIGINAL, "negative", "box1"]
     own = PDQ.hash_pixels(PHOTO).value
     assert PDQ.distance(found["pdq"][2].result.value, own) <= 16
@@ -194,13 +198,15 @@ def test_matcher_finds_a_mirrored_bordered_copy_only_with_the_stage(store: Store
 
 
 def test_stored_regions_match_a_crop_closer_than_the_whole(store: Store, tmp_path: Path) -> None:
+    """Through the region path, which needs verification: a picture with detail to verify by."""
     store.create_bank("IMAGES")
     (tmp_path / "bank").mkdir()
-    write(tmp_path / "bank", "known.png", PHOTO)
+    picture = detailed_photo(21, 480, 360)
+    write(tmp_path / "bank", "known.png", picture)
     report = add_images(store, REGISTRY, "IMAGES", [tmp_path / "bank"])
     assert (report.files, report.added, report.regions, report.errors) == (1, 2, len(REGIONS), [])
     assert store.count_regions("IMAGES") == len(REGIONS)
-    crop = write(tmp_path, "crop.png", region_box(PHOTO, REGIONS["centre60"]).crop(PHOTO))
+    crop = write(tmp_path, "crop.png", region_box(picture, REGIONS["centre60"]).crop(picture))
     staged = {m.algorithm: m for m in Matcher(store, REGISTRY).match_file(crop).matches}
     assert staged["gradgrid144"].variant == "original~centre60"
     assert staged["gradgrid144"].distance <= 2
@@ -223,7 +229,8 @@ def test_file_hasher_gives_variants_only_with_the_stage(tmp_path: Path) -> None:
     assert FileHasher([PDQ]).hash_file(upload).variants == {}
     staged = FileHasher([PDQ], resilience=Resilience()).hash_file(upload)
     assert staged.variants["pdq"][0].result == staged.results["pdq"]
-    assert len(staged.variants["pdq"]) == 17  # 8 turns and flips, the negative, 8 of the box
+    # 8 turns and flips, the negative, 8 of the box, 4 tiles, 4 small turns
+    assert len(staged.variants["pdq"]) == 25
     assert staged.picture is not None
     assert FileHasher([PDQ]).hash_file(upload).picture is None
 

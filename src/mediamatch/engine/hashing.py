@@ -24,7 +24,7 @@ from mediamatch.algorithms import (
     ImageHashAlgorithm,
     VideoHashAlgorithm,
 )
-from mediamatch.engine.resilience import QueryVariant, Resilience, query_variants
+from mediamatch.engine.resilience import QueryVariant, Resilience, query_views
 from mediamatch.engine.verification import QueryPicture
 from mediamatch.engine.video import VideoStats, hash_video
 from mediamatch.errors import ImageTooLarge, MediamatchError, UnknownAlgorithm, UnsupportedMedia
@@ -155,11 +155,14 @@ class FileHasher:
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
         return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
 
-    def _hash_image(self, image: DecodedImage) -> tuple[dict[str, HashResult], dict[str, list[QueryVariant]]]:
+    def _hash_image(
+        self, image: DecodedImage
+    ) -> tuple[dict[str, HashResult], dict[str, list[QueryVariant]], QueryPicture | None]:
         if self.resilience is None:
-            return self.hash_decoded(image), {}
-        variants = query_variants(image.pixels, self.image_algorithms, self.resilience)
-        return {name: found[0].result for name, found in variants.items()}, variants
+            return self.hash_decoded(image), {}, None
+        variants, parts = query_views(image.pixels, self.image_algorithms, self.resilience)
+        picture = QueryPicture.of(image.pixels, parts)
+        return {name: found[0].result for name, found in variants.items()}, variants, picture
 
     def _read_if_decodable(self, path: Path, size: int) -> bytes | None:
         """The whole file when images are to be hashed and it fits the decode limit, else None."""
@@ -230,8 +233,7 @@ class FileHasher:
             except MediamatchError as error:
                 failed = ItemError.from_exception(error)
                 return FileHashes(name, self._in_request_order(results), error=failed)
-            hashed, variants = self._hash_image(image)
-            picture = QueryPicture.of(image.pixels) if self.resilience is not None else None
+            hashed, variants, picture = self._hash_image(image)
         results.update(hashed)
         ordered = self._in_request_order(results)
         return FileHashes(

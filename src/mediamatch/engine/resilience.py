@@ -25,6 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -59,6 +60,13 @@ class Resilience:
     negatives: bool = True
     """The colour negative's hash (label ``negative``) for algorithms that derive it; a match
     through it must be verified (``engine.verification``)."""
+    tiles: bool = True
+    """Hashes of the picture's four quarters (labels ``tile1`` to ``tile4``), with the algorithms of
+    ``TILE_ALGORITHMS``: a picture shown as one tile of a collage. Must be verified."""
+    small_turns: tuple[float, ...] = (-8.0, -4.0, 4.0, 8.0)
+    """Hashes of the picture turned by these degrees (labels ``turn-8`` to ``turn+8``), with the
+    algorithms of ``TILE_ALGORITHMS``: a picture turned up to about 10 degrees comes within 2 of
+    one of them (or of the picture itself). Must be verified."""
     max_boxes: int = 2
     dihedral_skip: frozenset[str] = frozenset({"gradgrid144"})
     thresholds: Mapping[str, int] = field(default_factory=lambda: dict(STAGE_THRESHOLDS))
@@ -68,11 +76,25 @@ class Resilience:
 
     @classmethod
     def off(cls) -> Resilience:
-        return cls(dihedral=False, content_boxes=False, crop_windows=False, negatives=False)
+        return cls(
+            dihedral=False,
+            content_boxes=False,
+            crop_windows=False,
+            negatives=False,
+            tiles=False,
+            small_turns=(),
+        )
 
     @property
     def enabled(self) -> bool:
-        return self.dihedral or self.content_boxes or self.crop_windows or self.negatives
+        return (
+            self.dihedral
+            or self.content_boxes
+            or self.crop_windows
+            or self.negatives
+            or self.tiles
+            or bool(self.small_turns)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +131,18 @@ def query_variants(
     algorithms: Sequence[ImageHashAlgorithm],
     options: Resilience | None = None,
 ) -> dict[str, list[QueryVariant]]:
-    """Query hashes of one decoded picture, by algorithm name.
+    """Query hashes of one decoded picture, by algorithm name (``query_views`` without the parts)."""
+    return query_views(pixels, algorithms, options)[0]
+
+
+def query_views(
+    pixels: RGBPixels,
+    algorithms: Sequence[ImageHashAlgorithm],
+    options: Resilience | None = None,
+) -> tuple[dict[str, list[QueryVariant]], dict[str, Box]]:
+    """Query hashes of one decoded picture, by algorithm name, and the parts of the picture that
+    some of them were made from (``box1``, ``tile3``: by the first part of a variant's label), for
+    verification to look at the same part.
 
     Each list starts with the plain hash (label ``original``, identical to
     ``algorithm.hash_pixels(pixels)``); with the stage off it is the only one. Dihedral
@@ -119,10 +152,14 @@ def query_variants(
     chosen = options or Resilience()
     names = {algorithm.name for algorithm in algorithms}
     box_copy, factor, analysed = pixels, 1, pixels
-    if chosen.content_boxes:  # one reduction of the full picture serves every copy
+    if chosen.content_boxes or chosen.small_turns:  # one reduction of the full picture serves every copy
         box_copy, factor = _reduced(pixels, BOX_SIDE)
+    if chosen.content_boxes:
         analysed = analysis_copy(box_copy)
     boxes = content_boxes(pixels, chosen.max_boxes, analysed) if chosen.content_boxes else []
+    parts = {f"box{number}": box for number, box in enumerate(boxes, start=1)}
+    tiles = _tiles(pixels) if chosen.tiles and names & TILE_ALGORITHMS else {}
+    parts.update(tiles)
     reduced = [_inward(box, factor).crop(box_copy) for box in boxes] if names & AVERAGING else []
     full = [box.crop(pixels) for box in boxes] if names - AVERAGING else []
     found: dict[str, list[QueryVariant]] = {}
@@ -137,12 +174,53 @@ def query_variants(
             variants = _variants_of(pixels, algorithm, "", turns)
             if windows:
                 window_variants = crop_windows(box_copy, algorithm)
+        if windows and chosen.dihedral:  # a mirrored crop: the windows of the mirror image
+            mirrored = np.ascontiguousarray(_reduced(pixels, BOX_SIDE)[0][:, ::-1])
+            window_variants += _labelled(algorithm.hash_windows(mirrored, LAYOUTS), MIRRORED_SUFFIX)
         if chosen.negatives and algorithm.has_negative:
             variants.append(QueryVariant(NEGATIVE, algorithm.negative(variants[0].result)))
         for number, picture in enumerate(reduced if algorithm.name in AVERAGING else full, start=1):
             variants += _variants_of(picture, algorithm, f"box{number}", turns)
+        if algorithm.name in TILE_ALGORITHMS and algorithm.is_usable(
+            variants[0].result
+        ):  # not of flat pictures
+            variants += [
+                QueryVariant(name, algorithm.hash_pixels(box.crop(pixels))) for name, box in tiles.items()
+            ]
+            variants += [
+                QueryVariant(f"{TURN_PREFIX}{degrees:+g}", algorithm.hash_pixels(_turned(box_copy, degrees)))
+                for degrees in chosen.small_turns
+            ]
         found[algorithm.name] = variants + window_variants
-    return found
+    return found, parts
+
+
+TILE_ALGORITHMS = frozenset({"pdq"})
+"""Algorithms that hash the stage's tiles and small turns (PDQ: its hash of a quarter costs about a
+quarter of the picture's; each turned copy is hashed from the reduced copy)."""
+TILE_PREFIX = "tile"
+TURN_PREFIX = "turn"
+
+
+def _tiles(pixels: RGBPixels) -> dict[str, Box]:
+    """The picture's four quarters, left to right and top to bottom."""
+    rows, cols = pixels.shape[0], pixels.shape[1]
+    middle_row, middle_col = rows // 2, cols // 2
+    quarters = [
+        Box(0, 0, middle_row, middle_col),
+        Box(0, middle_col, middle_row, cols),
+        Box(middle_row, 0, rows, middle_col),
+        Box(middle_row, middle_col, rows, cols),
+    ]
+    return {f"{TILE_PREFIX}{number}": box for number, box in enumerate(quarters, start=1) if box.area > 0}
+
+
+def _turned(pixels: RGBPixels, degrees: float) -> RGBPixels:
+    """The picture turned by ``degrees`` (anticlockwise) about its centre within its own frame,
+    uncovered corners black: a picture turned within its frame, turned back."""
+    rows, cols = pixels.shape[0], pixels.shape[1]
+    matrix = cv2.getRotationMatrix2D(((cols - 1) / 2, (rows - 1) / 2), degrees, 1.0)
+    return np.ascontiguousarray(cv2.warpAffine(np.ascontiguousarray(pixels), matrix, (cols, rows)))
 
 
 BOX_SIDE = 512
@@ -226,12 +304,16 @@ WINDOWS = window_plan()
 LAYOUTS = [(share, corners) for _, share, corners in WINDOWS]
 
 
-def _labelled(results: Sequence[Sequence[HashResult]]) -> list[QueryVariant]:
-    """Window hashes per layout of ``WINDOWS`` as variants labelled ``window<kept %>/<n>``."""
+MIRRORED_SUFFIX = "/mirrored"
+
+
+def _labelled(results: Sequence[Sequence[HashResult]], suffix: str = "") -> list[QueryVariant]:
+    """Window hashes per layout of ``WINDOWS`` as variants labelled ``window<kept %>/<n>`` (and
+    ``suffix``: ``/mirrored`` for the windows of the mirror image)."""
     windows: list[QueryVariant] = []
     for (kept, _, _), layout in zip(WINDOWS, results, strict=True):
         prefix = f"{WINDOW_PREFIX}{round(kept * 100)}/"
-        windows += [QueryVariant(f"{prefix}{n}", result) for n, result in enumerate(layout)]
+        windows += [QueryVariant(f"{prefix}{n}{suffix}", result) for n, result in enumerate(layout)]
     return windows
 
 

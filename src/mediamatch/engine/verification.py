@@ -36,7 +36,8 @@ from mediamatch.algorithms.keypoints import (
     resized,
     verify,
 )
-from mediamatch.engine.resilience import NEGATIVE, WINDOW_PREFIX
+from mediamatch.engine.content_box import Box
+from mediamatch.engine.resilience import NEGATIVE, TILE_PREFIX, TURN_PREFIX, WINDOW_PREFIX
 from mediamatch.errors import MediamatchError
 from mediamatch.model import RGBPixels
 
@@ -69,8 +70,15 @@ class Verdict(enum.Enum):
 
 
 def needs_verification(label: str) -> bool:
-    """Paths a hash alone must never report: stored regions (``~``), crop windows, colour negatives."""
-    return "~" in label or label.startswith(WINDOW_PREFIX) or NEGATIVE in label.split("/")
+    """Paths a hash alone must never report: stored regions (``~``), crop windows, colour negatives,
+    tiles and small turns."""
+    first = label.split("/")[0]
+    return (
+        "~" in label
+        or label.startswith((WINDOW_PREFIX, TILE_PREFIX, TURN_PREFIX))
+        or NEGATIVE in label.split("/")
+        or first.startswith(TILE_PREFIX)
+    )
 
 
 NATIVE = 0
@@ -96,21 +104,24 @@ class QueryPicture:
         self,
         pixels: RGBPixels | None = None,
         *,
+        parts: Mapping[str, Box] | None = None,
         load: Callable[[], RGBPixels | None] | None = None,
-        made: dict[tuple[View, int], Keypoints] | None = None,
+        made: dict[tuple[View, int, str], Keypoints] | None = None,
         source_side: int = 0,
     ) -> None:
         self._load = load
         self._grey: np.ndarray | None = None
-        self._native: np.ndarray | None = None
+        self._parts = dict(parts or {})
         self.source_side = source_side
-        self.made: dict[tuple[View, int], Keypoints] = dict(made or {})
+        self.made: dict[tuple[View, int, str], Keypoints] = dict(made or {})
         if pixels is not None:
             self._take(pixels)
 
     @classmethod
-    def of(cls, pixels: RGBPixels) -> QueryPicture:
-        return cls(pixels)
+    def of(cls, pixels: RGBPixels, parts: Mapping[str, Box] | None = None) -> QueryPicture:
+        """From decoded pixels; ``parts``: the boxes some query hashes were made from, by name
+        (``engine.resilience.query_views``), looked at on their own for candidates found through them."""
+        return cls(pixels, parts=parts)
 
     @classmethod
     def later(cls, load: Callable[[], RGBPixels | None]) -> QueryPicture:
@@ -121,7 +132,6 @@ class QueryPicture:
     def _take(self, pixels: RGBPixels) -> None:
         self.source_side = int(max(pixels.shape[0], pixels.shape[1]))
         self._grey = grey_copy(pixels, SCALES[-1], enlarge=True)
-        self._native = resized(self._grey, min(self.source_side, SIDE))
 
     def _loaded(self) -> None:
         load, self._load = self._load, None
@@ -138,27 +148,53 @@ class QueryPicture:
         self._loaded()
         return self.source_side >= MIN_QUERY_SIDE
 
-    def scales(self) -> tuple[int, ...]:
-        """The scales of ``SCALES`` that give distinct copies of this query."""
-        return tuple(scale for scale in SCALES if scale != SIDE or self.source_side < SIDE)
+    def _part(self, name: str) -> tuple[np.ndarray, int] | None:
+        """The grey copy of the whole picture (``name`` empty) or of one part, and the part's long
+        side in the upload's own pixels."""
+        if self._grey is None:
+            return None
+        if not name:
+            return self._grey, self.source_side
+        box = self._parts.get(name)
+        if box is None:
+            return None
+        factor = max(self._grey.shape) / self.source_side
+        top, left = round(box.top * factor), round(box.left * factor)
+        bottom, right = max(top + 1, round(box.bottom * factor)), max(left + 1, round(box.right * factor))
+        side = max(box.bottom - box.top, box.right - box.left)
+        return np.ascontiguousarray(self._grey[top:bottom, left:right]), side
 
-    def keypoints(self, view: View, scale: int = NATIVE) -> Keypoints:
+    def keypoints(self, view: View, scale: int = NATIVE, part: str = "") -> Keypoints:
+        """Keypoints of the whole picture, or of the named ``part``, in ``view`` at ``scale``."""
         self._loaded()
-        if (view, scale) not in self.made:
-            if self._grey is None or self._native is None:
-                self.made[(view, scale)] = Keypoints.empty()
+        key = (view, scale, part)
+        if key not in self.made:
+            found = self._part(part)
+            if found is None:
+                self.made[key] = Keypoints.empty()
             else:
-                seen = self._native if scale == NATIVE else resized(self._grey, scale)
-                self.made[(view, scale)] = query_keypoints(seen, view)
-        return self.made[(view, scale)]
+                grey, side = found
+                wanted = min(side, SIDE) if scale == NATIVE else scale
+                self.made[key] = query_keypoints(resized(grey, wanted, enlarge=scale != NATIVE), view)
+        return self.made[key]
 
-    def views_for(self, label: str) -> tuple[tuple[View, int], ...]:
-        """Views of the query to try, in order, for a candidate found through ``label``: the
-        negative for colour negatives; else as it is and mirrored (ORB's descriptors are turn- but
-        not mirror-invariant), at each of its ``scales``."""
+    def scales(self, part: str = "") -> tuple[int, ...]:
+        """The scales of ``SCALES`` that give distinct copies of the picture or part."""
+        found = self._part(part) if part else None
+        side = found[1] if found is not None else self.source_side
+        return tuple(scale for scale in SCALES if scale != SIDE or side < SIDE)
+
+    def views_for(self, label: str) -> tuple[tuple[View, int, str], ...]:
+        """Views to try, in order, for a candidate found through ``label``: the part it names (a box,
+        a tile) if it names one, else the whole picture; the negative for colour negatives, else as
+        it is and mirrored (ORB's descriptors are turn- but not mirror-invariant), at each of its
+        ``scales``."""
+        first = label.split("/")[0].split("~")[0]
+        part = first if first in self._parts else ""
         if NEGATIVE in label.split("/"):
-            return ((View.NEGATIVE, NATIVE),)
-        return tuple((view, scale) for scale in self.scales() for view in (View.PLAIN, View.MIRRORED))
+            return ((View.NEGATIVE, NATIVE, part),)
+        views = (View.PLAIN, View.MIRRORED)
+        return tuple((view, scale, part) for scale in self.scales(part) for view in views)
 
     def without_pixels(self) -> QueryPicture:
         return QueryPicture(made=self.made, source_side=self.source_side)
@@ -177,6 +213,6 @@ def verdict(bank: Keypoints | None, query: QueryPicture | None, label: str) -> V
     none), ``query`` the query's picture (None when only hashes were sent)."""
     if bank is None or len(bank) < MIN_BANK_KEYPOINTS or query is None or not query.usable:
         return Verdict.UNVERIFIABLE
-    if any(passes(bank, query.keypoints(view, scale)) for view, scale in query.views_for(label)):
+    if any(passes(bank, query.keypoints(*view)) for view in query.views_for(label)):
         return Verdict.VERIFIED
     return Verdict.REFUTED
