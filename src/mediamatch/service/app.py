@@ -17,6 +17,7 @@ from mediamatch.service import errors
 from mediamatch.service.memory import tune_allocator
 from mediamatch.service.routers import (
     curation,
+    docs,
     feedback,
     matching,
     photodna,
@@ -124,7 +125,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         yield
         app.state.mediamatch.stop()
 
-    app = FastAPI(title="mediamatch", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="mediamatch", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.mediamatch = ServiceState(checked, store)
     app.add_middleware(TrackAndAudit)
     errors.install(app)
@@ -137,6 +138,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(usage.router)
     app.include_router(photodna.router)
     app.include_router(reports.router)
+    docs.install(app)
     return app
 
 

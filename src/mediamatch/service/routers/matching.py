@@ -12,6 +12,7 @@ from mediamatch.service.auth import require
 from mediamatch.service.errors import IndexLoading, retry_after
 from mediamatch.service.events import after_match
 from mediamatch.service.inputs import Item, is_batch, request_items
+from mediamatch.service.schema import openapi_extra
 from mediamatch.service.state import ServiceState
 from mediamatch.service.work import hash_items, match_items
 from mediamatch.store.accounts import ApiKey
@@ -47,7 +48,7 @@ async def _counted_items(
     return items
 
 
-@router.post("/hash", description=BODY_DOC, response_model=None)
+@router.post("/hash", description=BODY_DOC, response_model=None, openapi_extra=openapi_extra("hash"))
 async def hash_endpoint(
     request: Request,
     key: Annotated[ApiKey, Depends(require("hash"))],
@@ -65,6 +66,7 @@ async def hash_endpoint(
     "/match",
     description=BODY_DOC + ' JSON items may instead carry {"hashes": {"pdq": "<hex>"}}.',
     response_model=None,
+    openapi_extra=openapi_extra("match"),
 )
 async def match_endpoint(request: Request, key: Annotated[ApiKey, Depends(require("match"))]) -> Any:
     """Matches of each item in the banks the key may see; distances only with ``match:distance``."""

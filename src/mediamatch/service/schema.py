@@ -1,0 +1,168 @@
+"""OpenAPI descriptions of the bodies that routes read themselves (``/v1/hash``, ``/v1/match``).
+
+Those routes take an image or video as the raw body, multipart files, or JSON items, so FastAPI
+cannot infer a schema from a parameter; these fragments (``openapi_extra``) describe every form,
+and the replies, so that a client generated from ``/openapi.json`` can send an image and read
+the matches. They describe what ``service.inputs`` and ``service.work`` do; a test keeps them
+in step by validating real replies against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["kind", "message"],
+    "properties": {
+        "kind": {"type": "string", "description": "The domain error's name, e.g. UnsupportedMedia."},
+        "message": {"type": "string"},
+        "status": {"type": "integer", "description": "The HTTP status this item alone would get."},
+    },
+}
+
+JSON_ITEM: dict[str, Any] = {
+    "type": "object",
+    "description": 'One of "image", "url" or (for matching only) "hashes".',
+    "properties": {
+        "name": {"type": "string", "description": "Echoed nowhere; for the caller's own logs."},
+        "image": {"type": "string", "format": "byte", "description": "The file, base64."},
+        "url": {"type": "string", "format": "uri", "description": "Fetched under the fetch policy."},
+        "hashes": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": 'Hashes made by the caller, by algorithm: {"pdq": "<64 hex>"}.',
+        },
+    },
+}
+
+
+def request_body(*, hashes_allowed: bool) -> dict[str, Any]:
+    """Every form of body the route accepts."""
+    item = JSON_ITEM if hashes_allowed else {**JSON_ITEM, "properties": {
+        k: v for k, v in JSON_ITEM["properties"].items() if k != "hashes"
+    }}  # fmt: skip
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["items"],
+                            "properties": {"items": {"type": "array", "items": item}},
+                        },
+                        item,
+                    ]
+                }
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                    "description": "Any number of file parts (each is one item).",
+                }
+            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+            "video/*": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+
+
+MATCH: dict[str, Any] = {
+    "type": "object",
+    "required": ["bank", "entry_id", "algorithm", "verified"],
+    "properties": {
+        "bank": {"type": "string"},
+        "entry_id": {"type": "integer"},
+        "external_id": {"type": ["string", "null"]},
+        "classification": {"type": ["string", "null"], "enum": ["A1", "A2", "B1", "B2", None]},
+        "algorithm": {"type": "string"},
+        "verified": {
+            "type": "boolean",
+            "description": "The bank picture's keypoints were found in the upload (see the README).",
+        },
+        "distance": {"type": "integer", "description": "Only for keys with match:distance."},
+        "variant": {"type": "string", "description": "Only for keys with match:distance."},
+        "video": {"type": "object"},
+    },
+}
+
+
+def _reply(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["tracking_id", "results"],
+        "properties": {"tracking_id": {"type": "string"}, "results": {"type": "array", "items": result}},
+    }
+
+
+MATCH_RESULT: dict[str, Any] = {
+    "type": "object",
+    "required": ["index"],
+    "properties": {
+        "index": {"type": "integer"},
+        "matches": {"type": "array", "items": MATCH},
+        "low_quality": {"type": "array", "items": {"type": "string"}},
+        "error": ERROR,
+        "algorithms": {"type": "array", "items": {"type": "string"}, "description": "Applied, when not all."},
+    },
+}
+
+HASH_RESULT: dict[str, Any] = {
+    "type": "object",
+    "required": ["index"],
+    "properties": {
+        "index": {"type": "integer"},
+        "hashes": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"hash": {"type": "string"}, "quality": {"type": ["integer", "null"]}},
+            },
+        },
+        "error": ERROR,
+    },
+}
+
+FAILED: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": ERROR, "tracking_id": {"type": "string"}},
+}
+
+
+def _errors() -> dict[str, Any]:
+    codes = {
+        "400": "Malformed body.",
+        "401": "No key, or an unknown or revoked one.",
+        "403": "The key lacks the route's scope.",
+        "413": "Too large a body or item.",
+        "415": "Not an image or video.",
+        "422": "An item that does not decode.",
+        "429": "Rate limit or quota spent (Retry-After).",
+        "503": "Index loading or database away (Retry-After).",
+    }
+    return {
+        code: {"description": text, "content": {"application/json": {"schema": FAILED}}}
+        for code, text in codes.items()
+    }
+
+
+def openapi_extra(kind: str) -> dict[str, Any]:
+    """``openapi_extra`` for ``/v1/match`` (``kind`` "match") or ``/v1/hash`` ("hash")."""
+    result = MATCH_RESULT if kind == "match" else HASH_RESULT
+    return {
+        "requestBody": request_body(hashes_allowed=kind == "match"),
+        "responses": {
+            "200": {
+                "description": "One result per item.",
+                "content": {"application/json": {"schema": _reply(result)}},
+            },
+            **_errors(),
+        },
+    }
