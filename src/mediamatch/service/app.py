@@ -7,8 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +28,7 @@ from mediamatch.service.routers import (
     testimages,
     usage,
 )
+from mediamatch.service.schema import document_errors
 from mediamatch.service.settings import Settings
 from mediamatch.service.state import ServiceState
 from mediamatch.store import Store
@@ -139,7 +142,21 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(photodna.router)
     app.include_router(reports.router)
     docs.install(app)
+    _describe_errors(app)
     return app
+
+
+def _describe_errors(app: FastAPI) -> None:
+    """The schema lists, for every API route, each error status the service can answer with."""
+    statuses = {status for _, status in errors.STATUS}
+
+    def described() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            app.openapi_schema = document_errors(spec, statuses)
+        return app.openapi_schema
+
+    app.openapi = described  # type: ignore[method-assign]
 
 
 def create_app_from_environment() -> FastAPI:

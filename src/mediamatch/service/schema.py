@@ -39,9 +39,9 @@ JSON_ITEM: dict[str, Any] = {
 
 def request_body(*, hashes_allowed: bool) -> dict[str, Any]:
     """Every form of body the route accepts."""
-    item = JSON_ITEM if hashes_allowed else {**JSON_ITEM, "properties": {
-        k: v for k, v in JSON_ITEM["properties"].items() if k != "hashes"
-    }}  # fmt: skip
+    kinds = ["image", "url", "hashes"] if hashes_allowed else ["image", "url"]
+    properties = {k: v for k, v in JSON_ITEM["properties"].items() if k in [*kinds, "name"]}
+    item = {**JSON_ITEM, "properties": properties, "anyOf": [{"required": [kind]} for kind in kinds]}
     return {
         "required": True,
         "content": {
@@ -136,21 +136,34 @@ FAILED: dict[str, Any] = {
 }
 
 
-def _errors() -> dict[str, Any]:
-    codes = {
-        "400": "Malformed body.",
-        "401": "No key, or an unknown or revoked one.",
-        "403": "The key lacks the route's scope.",
-        "413": "Too large a body or item.",
-        "415": "Not an image or video.",
-        "422": "An item that does not decode.",
-        "429": "Rate limit or quota spent (Retry-After).",
-        "503": "Index loading or database away (Retry-After).",
-    }
-    return {
-        code: {"description": text, "content": {"application/json": {"schema": FAILED}}}
-        for code, text in codes.items()
-    }
+WHY = {
+    400: "Malformed request.",
+    401: "No API key, or an unknown or revoked one.",
+    403: "The key lacks the route's scope.",
+    404: "No such bank, entry, report or match.",
+    409: "Conflicts with what exists (a bank of that name, a report's state).",
+    413: "Too large a body or item.",
+    415: "Not an image or video.",
+    422: "A value the route cannot take (a hash, a bank setting, a period, an item that does not decode).",
+    429: "Rate limit or quota spent (Retry-After).",
+    502: "NCMEC's service failed.",
+    503: "Index loading, database away, decoding or auditing backlog full (Retry-After).",
+}
+
+
+def document_errors(spec: dict[str, Any], statuses: set[int]) -> dict[str, Any]:
+    """Add to every ``/v1/`` operation of ``spec`` the error statuses the service can answer with
+    (``statuses``, from ``errors.STATUS``, and FastAPI's 422), each with the error body, where the
+    operation does not already describe them. Returns ``spec``."""
+    body = {"application/json": {"schema": FAILED}}
+    for path, operations in spec.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in sorted(statuses | {422}):
+                responses.setdefault(str(status), {"description": WHY.get(status, "Error."), "content": body})
+    return spec
 
 
 def openapi_extra(kind: str) -> dict[str, Any]:
@@ -163,6 +176,5 @@ def openapi_extra(kind: str) -> dict[str, Any]:
                 "description": "One result per item.",
                 "content": {"application/json": {"schema": _reply(result)}},
             },
-            **_errors(),
         },
     }
