@@ -83,4 +83,8 @@ def test_an_organisations_suppression_bank_cancels_only_its_own_matches(service:
     acme = client.post("/v1/match", content=body, headers={**service.headers("matcher"), **photo}).json()
     rival = client.post("/v1/match", content=body, headers={**service.headers("rival"), **photo}).json()
     assert acme["results"][0]["matches"] == []
+    # not a bare "no hit": the cancelled hit and the suppression bank's hit that cancelled it
+    assert [m["bank"] for m in acme["results"][0]["suppressed"]] == ["SHARED"]
+    assert [m["bank"] for m in acme["results"][0]["suppressed_by"]] == ["ACME_FALSE_POSITIVES"]
     assert [m["bank"] for m in rival["results"][0]["matches"]] == ["SHARED"]
+    assert "suppressed" not in rival["results"][0]

@@ -107,6 +107,12 @@ MATCH_RESULT: dict[str, Any] = {
     "properties": {
         "index": {"type": "integer"},
         "matches": {"type": "array", "items": MATCH},
+        "suppressed": {
+            "type": "array",
+            "items": MATCH,
+            "description": "Hits cancelled because a suppression bank (known false positives) matched too.",
+        },
+        "suppressed_by": {"type": "array", "items": MATCH, "description": "The suppression banks' hits."},
         "low_quality": {"type": "array", "items": {"type": "string"}},
         "error": ERROR,
         "algorithms": {"type": "array", "items": {"type": "string"}, "description": "Applied, when not all."},

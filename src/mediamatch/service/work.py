@@ -127,6 +127,9 @@ def match_items(
         shown = found.matches
         matched_ids += [m.entry_id for m in shown]
         result: dict[str, Any] = {"index": index, "matches": [_match_dict(m, with_distance) for m in shown]}
+        if found.suppressed_by:  # a hit on a known false positive is not "no hit": say which, and why
+            result["suppressed"] = [_match_dict(m, with_distance) for m in found.suppressed]
+            result["suppressed_by"] = [_match_dict(m, with_distance) for m in found.suppressed_by]
         if found.low_quality:
             result["low_quality"] = found.low_quality
         partial = record.error
