@@ -48,6 +48,7 @@ LAZY_COMMANDS = {
     "webhooks": "mediamatch.cli_webhooks:webhooks_app",
     "serve": "mediamatch.cli_keys:serve",
     "usage": "mediamatch.cli_usage:usage",
+    "audit": "mediamatch.cli_audit:audit",
 }
 """Commands for running the service, whose modules (SQLAlchemy, pydantic, uvicorn) load only when
 one of them runs or help lists them: hashing, matching and scanning start a quarter second sooner."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typer.testing import CliRunner
 
 from mediamatch import cli
+from mediamatch.errors import InvalidPeriod
 from mediamatch.samples import encode, synthetic_photo
 from mediamatch.service.settings import Settings
 from mediamatch.store.accounts import AccountStore, Environment
@@ -78,3 +79,50 @@ def test_usage_refuses_bad_dates_and_keys_without_the_report_scope(service: Serv
         ).status_code
         == 403
     )
+
+
+def test_the_audit_log_is_read_back_by_admin_keys_only_and_paged(service: Service) -> None:
+    service.wait_ready()
+    body = encode(synthetic_photo(9), "PNG")
+    sent = [
+        service.client.post("/v1/match", content=body, headers=service.headers("matcher")).json()[
+            "tracking_id"
+        ]
+        for _ in range(3)
+    ]
+    admin = service.headers("admin")
+    assert service.client.get("/v1/audit", headers=service.headers("matcher")).status_code == 403
+    first = service.client.get("/v1/audit", params={"limit": 2, "organisation": "acme"}, headers=admin).json()
+    assert len(first["records"]) == 2
+    assert first["next"] is not None
+    rest = service.client.get(
+        "/v1/audit", params={"after": first["next"], "organisation": "acme"}, headers=admin
+    )
+    tracked = [r["tracking_id"] for r in first["records"] + rest.json()["records"]]
+    assert set(sent) <= set(tracked)
+    one = service.client.get("/v1/audit", params={"tracking_id": sent[1]}, headers=admin).json()["records"]
+    assert [(r["tracking_id"], r["endpoint"], r["organisation"]) for r in one] == [
+        (sent[1], "POST /v1/match", "acme")
+    ]
+    bad = service.client.get("/v1/audit", params={"since": "yesterday"}, headers=admin)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["kind"] == "InvalidPeriod"
+
+
+def test_mediamatch_audit_prints_json_lines_and_the_next_cursor(service: Service) -> None:
+    service.wait_ready()
+    body = encode(synthetic_photo(9), "PNG")
+    for _ in range(3):
+        service.client.post("/v1/match", content=body, headers=service.headers("matcher"))
+    service.client.get("/v1/audit", headers=service.headers("admin"))  # flushes this process's records
+    url = service.store.url
+    runner = CliRunner()
+    page = runner.invoke(cli.app, ["--db", url, "audit", "--org", "acme", "--limit", "2"])
+    assert page.exit_code == 0, page.output
+    lines = [json.loads(line) for line in page.stdout.splitlines()]
+    assert len(lines) == 2
+    assert all(line["organisation"] == "acme" for line in lines)
+    assert f"--after {lines[-1]['id']}" in page.stderr
+    refused = runner.invoke(cli.app, ["--db", url, "audit", "--since", "not a time"])
+    assert isinstance(refused.exception, InvalidPeriod)  # main() prints it as one line and exits 2
+    assert "ISO 8601" in str(refused.exception)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from mediamatch.errors import AccountError, AuthenticationFailed
@@ -107,3 +109,47 @@ def test_a_key_made_under_another_pepper_is_named_as_such(accounts: AccountStore
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     with pytest.raises(AuthenticationFailed, match="unknown API key"):  # a wrong secret stays unknown
         accounts.verify(forged)
+
+
+def test_the_audit_log_reads_back_filtered_and_paged(accounts: AccountStore) -> None:
+    from datetime import timedelta
+
+    from mediamatch.store.accounts import AuditQuery
+
+    accounts.create_organisation("acme")
+    accounts.create_organisation("rival")
+    acme, rival = accounts.organisation("acme").id, accounts.organisation("rival").id
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    records = [
+        AuditRecord(
+            f"t{n}",
+            f"k{n % 2}",
+            acme if n % 2 else rival,
+            "/v1/match",
+            1,
+            (),
+            "200",
+            1.0,
+            (),
+            start + timedelta(hours=n),
+        )
+        for n in range(7)
+    ]
+    accounts.audit_many(records)
+    page, cursor = accounts.audit_page(AuditQuery(limit=3))
+    assert [e.tracking_id for e in page] == ["t0", "t1", "t2"]
+    assert cursor == page[-1].id
+    rest, end = accounts.audit_page(AuditQuery(after=cursor, limit=10))
+    assert [e.tracking_id for e in rest] == ["t3", "t4", "t5", "t6"]
+    assert end is None
+    mine, _ = accounts.audit_page(AuditQuery(organisation="acme"))
+    assert {e.organisation for e in mine} == {"acme"}
+    assert len(mine) == 3
+    window, _ = accounts.audit_page(
+        AuditQuery(since=start + timedelta(hours=2), until=start + timedelta(hours=4))
+    )
+    assert [e.tracking_id for e in window] == ["t2", "t3"]
+    assert [e.tracking_id for e in accounts.audit_page(AuditQuery(tracking_id="t5"))[0]] == ["t5"]
+    assert [e.key_id for e in accounts.audit_page(AuditQuery(key_id="k0"))[0]] == ["k0"] * 4
+    with pytest.raises(AccountError):
+        accounts.audit_page(AuditQuery(limit=0))

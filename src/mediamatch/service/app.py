@@ -18,6 +18,7 @@ from mediamatch import __version__
 from mediamatch.service import errors
 from mediamatch.service.memory import tune_allocator
 from mediamatch.service.routers import (
+    audit,
     curation,
     docs,
     feedback,
@@ -141,6 +142,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(usage.router)
     app.include_router(photodna.router)
     app.include_router(reports.router)
+    app.include_router(audit.router)
     docs.install(app)
     _describe_errors(app)
     return app

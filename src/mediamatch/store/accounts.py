@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -73,6 +74,70 @@ class AuditRecord:
     at: datetime | None = None
     """When the request came; None: when the record is written. Records held while the
     database was away keep their own time."""
+
+
+AUDIT_PAGE_MAX = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Filters of an audit page (all optional, combined with and); times are UTC, ``until`` exclusive."""
+
+    organisation: str | None = None
+    key_id: str | None = None
+    tracking_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: int = 0
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit record as readers see it (``organisation`` by name)."""
+
+    id: int
+    at: datetime
+    tracking_id: str
+    key_id: str | None
+    organisation: str | None
+    endpoint: str
+    items: int
+    matches: int
+    matched_entry_ids: tuple[int, ...]
+    outcome: str
+    latency_ms: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "tracking_id": self.tracking_id,
+            "key_id": self.key_id,
+            "organisation": self.organisation,
+            "endpoint": self.endpoint,
+            "items": self.items,
+            "matches": self.matches,
+            "matched_entry_ids": list(self.matched_entry_ids),
+            "outcome": self.outcome,
+            "latency_ms": self.latency_ms,
+        }
+
+
+def _audit_entry(row: Any, names: dict[int, str]) -> AuditEntry:
+    return AuditEntry(
+        row.id,
+        as_utc(row.at),
+        row.tracking_id,
+        row.key_id,
+        names.get(row.organisation_id) if row.organisation_id is not None else None,
+        row.endpoint,
+        row.items,
+        row.matches,
+        tuple(row.matched_entry_ids or ()),
+        row.outcome,
+        float(row.latency_ms),
+    )
 
 
 class AccountStore:
@@ -264,8 +329,33 @@ class AccountStore:
             return int(connection.execute(query).scalar_one())
 
     def audit_log(self, limit: int = 100) -> list[dict[str, object]]:
+        """The newest ``limit`` records, newest first."""
         with self.store.engine.connect() as connection:
             rows = connection.execute(
                 select(AuditRow.__table__).order_by(AuditRow.id.desc()).limit(limit)
             ).all()
         return [dict(row._mapping) for row in rows]
+
+    def audit_page(self, query: AuditQuery) -> tuple[list[AuditEntry], int | None]:
+        """Records matching every filter of ``query``, oldest first, after ``query.after`` (a record
+        id), at most ``query.limit``; and the id to pass as ``after`` for the next page (None at the
+        end). Paging by id is stable while records are appended."""
+        if not 1 <= query.limit <= AUDIT_PAGE_MAX:
+            raise AccountError(f"an audit page holds 1 to {AUDIT_PAGE_MAX} records")
+        chosen = select(AuditRow.__table__).where(AuditRow.id > query.after)
+        if query.organisation is not None:
+            chosen = chosen.where(AuditRow.organisation_id == self.organisation(query.organisation).id)
+        if query.key_id is not None:
+            chosen = chosen.where(AuditRow.key_id == query.key_id)
+        if query.tracking_id is not None:
+            chosen = chosen.where(AuditRow.tracking_id == query.tracking_id)
+        if query.since is not None:
+            chosen = chosen.where(AuditRow.at >= query.since)
+        if query.until is not None:
+            chosen = chosen.where(AuditRow.at < query.until)
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(chosen.order_by(AuditRow.id).limit(query.limit + 1)).all()
+            organisations = connection.execute(select(OrganisationRow.id, OrganisationRow.name))
+            names = {int(number): str(name) for number, name in organisations}
+        page = [_audit_entry(row, names) for row in rows[: query.limit]]
+        return page, (page[-1].id if len(rows) > query.limit else None)
