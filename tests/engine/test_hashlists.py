@@ -87,6 +87,9 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_stored(store: Store) -> No
         import_stream(store, REGISTRY, "TARGET", io.BytesIO("".join(lines).encode()), ListFormat.PLAIN, "md5")
     assert [line for line, _ in failure.value.errors] == [3, 5]
     assert "line 3" in str(failure.value)
+    assert str(failure.value).startswith("2 bad records, nothing imported")
+    with pytest.raises(ImportFailed, match=r"^1 bad record, nothing imported"):
+        import_stream(store, REGISTRY, "TARGET", io.BytesIO(b"abc\n"), ListFormat.PLAIN, "md5")
     assert store.count_entries("TARGET") == 0
 
 

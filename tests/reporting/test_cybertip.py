@@ -90,6 +90,14 @@ def test_invalid_details_name_the_field(change: dict[str, Any], field: str) -> N
     assert raised.value.field == field
 
 
+def test_a_bad_enumeration_lists_the_names_the_api_takes() -> None:
+    with pytest.raises(InvalidReport) as raised:
+        report_from_json(report_details(incident_summary={"incident_type": "nope"}))
+    assert raised.value.field == "report.incident_summary.incident_type"
+    assert "must be one of child_pornography, child_sex_trafficking" in str(raised.value)
+    assert "(possession" not in str(raised.value)  # not NCMEC's display texts
+
+
 def test_a_report_that_is_not_an_object_is_refused() -> None:
     with pytest.raises(InvalidReport, match="report: must be a JSON object"):
         report_from_json(["not", "an", "object"])

@@ -35,9 +35,14 @@ def test_monthly_quota_counts_items(service: Service) -> None:
     assert service.client.post("/v1/match", json=two, headers=headers).status_code == 200
     refused = service.client.post("/v1/match", json=two, headers=headers)
     assert refused.status_code == 429
-    assert "monthly quota of 3" in refused.json()["error"]["message"]
+    # the request would exceed the quota, which is not yet used up
+    assert (
+        refused.json()["error"]["message"] == "2 items would exceed the monthly quota of 3: 1 left this month"
+    )
     assert service.client.post("/v1/match", json=hashes_item(), headers=headers).status_code == 200
-    assert service.client.post("/v1/match", json=hashes_item(), headers=headers).status_code == 429
+    spent = service.client.post("/v1/match", json=hashes_item(), headers=headers)
+    assert spent.status_code == 429
+    assert spent.json()["error"]["message"] == "monthly quota of 3 items is used up"
 
 
 def test_month_boundaries_are_utc_calendar_months() -> None:

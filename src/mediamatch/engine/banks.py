@@ -93,7 +93,7 @@ def import_stream(
             more = len(importer.errors) - 20
             suffix = f"; and {more} more" if more > 0 else ""
             raise ImportFailed(
-                f"{len(importer.errors)} bad records, nothing imported: {shown}{suffix}", importer.errors
+                f"{_records(len(importer.errors))}, nothing imported: {shown}{suffix}", importer.errors
             )
     return ImportReport(
         chosen,
@@ -128,3 +128,7 @@ def export_stream(
     """Write the bank's entries (id order) in ``list_format``; returns how many were written."""
     store.bank(bank)
     return WRITERS[list_format](store.entries(bank, algorithm), stream, registry, algorithm)
+
+
+def _records(count: int) -> str:
+    return f"{count} bad record" + ("" if count == 1 else "s")

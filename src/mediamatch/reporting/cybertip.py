@@ -281,7 +281,16 @@ def _parse(model: type[ModelT], data: Any, prefix: str) -> ModelT:
     except ValidationError as error:
         first = error.errors()[0]
         field = _field_path((prefix, *first["loc"]) if prefix else tuple(first["loc"]))
-        raise InvalidReport(field or prefix, first["msg"]) from None
+        raise InvalidReport(field or prefix, _message(first)) from None
+
+
+def _message(error: Any) -> str:
+    """Pydantic's message, except for an enumeration: the names the API takes, not NCMEC's texts."""
+    names = [part for part in error["loc"] if isinstance(part, str) and part in _MEMBERS]
+    if error.get("type") != "enum" or not names:
+        return str(error["msg"])
+    accepted = ", ".join(member.lower() for member in _MEMBERS[names[-1]].__members__)
+    return f"must be one of {accepted} (or NCMEC's own text for it)"
 
 
 _ENUM_FIELDS = {"incident_type", "event_name", "file_annotations", "industry_classification"}

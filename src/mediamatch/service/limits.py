@@ -73,5 +73,10 @@ class Limiter:
                 self._used[slot] = self.accounts.items_since(key.key_id, month)
             if self._used[slot] + items > quota:
                 wait = math.ceil((next_month(now) - now).total_seconds())
-                raise RateLimited(f"monthly quota of {quota} items is used up", wait)
+                left = max(0, quota - self._used[slot])
+                if left == 0:
+                    raise RateLimited(f"monthly quota of {quota} items is used up", wait)
+                raise RateLimited(
+                    f"{items} items would exceed the monthly quota of {quota}: {left} left this month", wait
+                )
             self._used[slot] += items
