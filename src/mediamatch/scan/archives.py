@@ -74,6 +74,10 @@ def _zip_members(source: IO[bytes], select: range | None) -> Iterator[tuple[Memb
         infos = archive.infolist()
         for index in select or range(len(infos)):
             info = infos[index]
+            if not info.filename:  # found by fuzzing (tests/fuzz): zipfile cannot tell what it is
+                unnamed = Member(f"(member {index} without a name)", info.file_size, _zip_time(info))
+                yield unnamed, io.BufferedReader(_Unreadable(ValueError("the member has no name")))
+                continue
             if info.is_dir():
                 continue
             member = Member(info.filename, info.file_size, _zip_time(info))

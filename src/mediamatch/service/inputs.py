@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
+from python_multipart.exceptions import ParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from mediamatch.errors import ImageTooLarge, MediamatchError
@@ -88,8 +89,11 @@ def _multipart_items(body: bytes, boundary: bytes, item_limit: int) -> list[Item
         "on_part_data": on_part_data,
     }
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
-    parser.write(body)
-    parser.finalize()
+    try:
+        parser.write(body)
+        parser.finalize()
+    except ParseError as error:  # found by fuzzing (tests/fuzz): was an HTTP 500
+        raise BadRequest(f"malformed multipart body: {error}") from None
     return [Item(label, bytes(data)) for label, data in parts]
 
 
