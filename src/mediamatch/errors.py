@@ -145,6 +145,11 @@ class ReportError(MediamatchError):
     """A report operation is not possible in the report's state, or the report is unknown."""
 
 
+class ReportConflict(ReportError):
+    """A report request conflicts with one made before: an idempotency key reused with another body,
+    or matches that a report already names (HTTP 409)."""
+
+
 class ReportNotFound(ReportError):
     """No report with this id belongs to the caller's organisation."""
 

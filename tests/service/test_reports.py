@@ -332,3 +332,60 @@ def test_reporting_without_credentials_is_unavailable(tmp_path: Path) -> None:
         )
         assert reply.status_code == 503
         assert "ncmec_test_username" in reply.json()["error"]["message"]
+
+
+def _open_with(reporting: Reporting, key: str, body: dict[str, Any], idempotency: str | None) -> Any:
+    headers = reporting.headers(key) | ({"Idempotency-Key": idempotency} if idempotency else {})
+    return reporting.client.post("/v1/reports", json=body, headers=headers)
+
+
+def test_a_retried_report_request_files_one_report(reporting: Reporting) -> None:
+    """The same Idempotency-Key and body: the first answer again, one report at NCMEC; another
+    body under that key: 409, nothing sent."""
+    matched = reporting.match("live", encode(synthetic_photo(1), "PNG"))
+    body = {"tracking_ids": [matched["tracking_id"]], "report": report_details()}
+    first = _open_with(reporting, "live", body, "retry-7f3a")
+    assert first.status_code == 201, first.text
+    again = _open_with(
+        reporting, "live", json.loads(json.dumps(body, indent=4)), "retry-7f3a"
+    )  # other spacing
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["ncmec_report_id"] == first.json()["ncmec_report_id"]
+    assert len(reporting.ncmec.reports) == 1
+    other = _open_with(
+        reporting, "live", {**body, "report": report_details(additional_info="x")}, "retry-7f3a"
+    )
+    assert other.status_code == 409
+    assert "used for another request" in other.json()["error"]["message"]
+    assert len(reporting.ncmec.reports) == 1
+
+
+def test_matches_already_reported_are_refused_unless_asked_again(reporting: Reporting) -> None:
+    matched = reporting.match("live", encode(synthetic_photo(1), "PNG"))
+    body = {"tracking_ids": [matched["tracking_id"]], "report": report_details()}
+    assert _open_with(reporting, "live", body, None).status_code == 201
+    second = _open_with(reporting, "live", body, None)
+    assert second.status_code == 409
+    assert matched["tracking_id"] in second.json()["error"]["message"]
+    assert len(reporting.ncmec.reports) == 1
+    repeated = _open_with(reporting, "live", {**body, "repeat": True}, None)
+    assert repeated.status_code == 201
+    assert len(reporting.ncmec.reports) == 2
+    bad_key = _open_with(reporting, "live", {**body, "repeat": True}, "with space")
+    assert bad_key.status_code == 422
+
+
+def test_concurrent_retries_file_one_report(reporting: Reporting) -> None:
+    """Retries that arrive together (as from several workers or replicas): the store's unique
+    key lets one through; the others answer with its report."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    matched = reporting.match("live", encode(synthetic_photo(1), "PNG"))
+    body = {"tracking_ids": [matched["tracking_id"]], "report": report_details()}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: _open_with(reporting, "live", body, "burst-1"), range(4)))
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert len(reporting.ncmec.reports) == 1

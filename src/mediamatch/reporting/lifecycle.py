@@ -26,12 +26,19 @@ from mediamatch.errors import (
     NcmecError,
     NcmecReportFinished,
     NcmecReportMissing,
+    ReportConflict,
     ReportError,
 )
 from mediamatch.reporting.cybertip import FileOptions, Report
 from mediamatch.reporting.ncmec import NcmecClient
 from mediamatch.store import Classification, Entry, Store
-from mediamatch.store.reports import ReportRecord, ReportState, ReportStore
+from mediamatch.store.reports import (
+    DuplicateReportRequest,
+    ReportRecord,
+    ReportRequest,
+    ReportState,
+    ReportStore,
+)
 from mediamatch.store.usage import matched_by_tracking_id
 
 ClientFor = Callable[[str], NcmecClient]
@@ -117,27 +124,68 @@ class ReportDesk:
         environment: str,
         tracking_ids: Sequence[str],
         report: Report,
-    ) -> ReportRecord:
-        """Record a draft and submit it to NCMEC; the result is open, or failed (and raised)."""
+        request: ReportRequest | None = None,
+        repeat: bool = False,
+    ) -> tuple[ReportRecord, bool]:
+        """Record a draft and submit it to NCMEC; the result is open, or failed (and raised), and
+        whether it is the answer to an earlier request (a retry).
+
+        ``request``: a retry with the same idempotency key and body gets the first request's
+        report (as it stands now) and files nothing; the same key with another body is a
+        ``ReportConflict``, across workers and replicas (the store's unique key decides). Matches
+        (tracking ids) that another report of the organisation already names are a
+        ``ReportConflict`` too, unless ``repeat``.
+        """
+        if request is not None:
+            earlier = self._earlier(organisation_id, request)
+            if earlier is not None:
+                return earlier, True
+        if not repeat:
+            named = self.reports.reported_tracking_ids(organisation_id, tracking_ids)
+            if named:
+                listed = ", ".join(f"{t} (report {r})" for t, r in sorted(named.items()))
+                raise ReportConflict(
+                    f'already reported: {listed}; send "repeat": true to report these matches again'
+                )
         client = self.clients(environment)
         entries = self._matched_entries(organisation_id, tracking_ids)
         names = {bank.id: bank.name for bank in self.store.banks()}
         report = report.with_additional_info(match_summary(entries, names))
-        draft = self.reports.create(
-            organisation_id,
-            key_id,
-            environment,
-            tracking_ids,
-            [e.id for e in entries],
-            report.model_dump(mode="json"),
-        )
+        try:
+            draft = self.reports.create(
+                organisation_id,
+                key_id,
+                environment,
+                tracking_ids,
+                [e.id for e in entries],
+                report.model_dump(mode="json"),
+                request,
+            )
+        except DuplicateReportRequest:  # a concurrent retry was first
+            earlier = self._earlier(organisation_id, request) if request is not None else None
+            if earlier is None:
+                raise ReportConflict("a request with this idempotency key is being handled") from None
+            return earlier, True
         self._changed(draft)
         try:
             ncmec_id = client.submit(report)
         except NcmecError as error:
             self._changed(self.reports.set_state(draft.id, ReportState.FAILED, failure=str(error)))
             raise
-        return self._changed(self.reports.set_state(draft.id, ReportState.OPEN, ncmec_report_id=ncmec_id))
+        return self._changed(
+            self.reports.set_state(draft.id, ReportState.OPEN, ncmec_report_id=ncmec_id)
+        ), False
+
+    def _earlier(self, organisation_id: int, request: ReportRequest) -> ReportRecord | None:
+        found = self.reports.by_request(organisation_id, request.key)
+        if found is None:
+            return None
+        record, digest = found
+        if digest != request.digest:
+            raise ReportConflict(
+                f"idempotency key {request.key!r} was used for another request (report {record.id})"
+            )
+        return record
 
     def _at_ncmec(self, report_id: int, organisation_id: int) -> ReportRecord:
         record = self.reports.get(report_id, organisation_id)

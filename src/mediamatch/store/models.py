@@ -208,6 +208,9 @@ class ReportRow(Base):
     """A CyberTipline report; ``details`` is the validated report content sent to NCMEC."""
 
     __tablename__ = "reports"
+    __table_args__ = (
+        Index("uq_reports_organisation_idempotency", "organisation_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     organisation_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id"))
@@ -223,6 +226,10 @@ class ReportRow(Base):
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The ``Idempotency-Key`` of the request that opened the report (unique per organisation)."""
+    request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 of that request's body: the same key with another body is a conflict."""
 
 
 class ReportFileRow(Base):

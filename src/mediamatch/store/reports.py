@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mediamatch.errors import ReportNotFound
 from mediamatch.store.models import ReportFileRow, ReportRow
@@ -85,6 +86,19 @@ class ReportRecord:
         return expires is not None and (now or datetime.now(UTC)) >= expires
 
 
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """What makes a report request idempotent: the caller's ``Idempotency-Key`` and the SHA-256 of
+    the request body (hex)."""
+
+    key: str
+    digest: str
+
+
+class DuplicateReportRequest(Exception):
+    """Another request with the same idempotency key was first (internal: ``ReportDesk`` answers it)."""
+
+
 class ReportStore:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -97,7 +111,10 @@ class ReportStore:
         tracking_ids: Iterable[str],
         entry_ids: Iterable[int],
         details: dict[str, Any],
+        request: ReportRequest | None = None,
     ) -> ReportRecord:
+        """A draft; with ``request``, DuplicateReportRequest if the organisation already has a report
+        opened under that idempotency key (a concurrent retry: the database decides who is first)."""
         now = datetime.now(UTC)
         values = {
             "organisation_id": organisation_id,
@@ -110,9 +127,39 @@ class ReportStore:
             "created_at": now,
             "modified_at": now,
         }
-        with self.store.engine.begin() as connection:
-            report_id = _new_id(connection.execute(insert(ReportRow).values(**values)).inserted_primary_key)
-        return self.get(report_id)
+        if request is not None:
+            values |= {"idempotency_key": request.key, "request_digest": request.digest}
+        try:
+            with self.store.engine.begin() as connection:
+                inserted = connection.execute(insert(ReportRow).values(**values)).inserted_primary_key
+        except IntegrityError:
+            if request is None:
+                raise
+            raise DuplicateReportRequest(request.key) from None
+        return self.get(_new_id(inserted))
+
+    def by_request(self, organisation_id: int, key: str) -> tuple[ReportRecord, str | None] | None:
+        """The organisation's report opened under idempotency ``key``, with that request's body digest."""
+        where = (ReportRow.organisation_id == organisation_id) & (ReportRow.idempotency_key == key)
+        with self.store.engine.connect() as connection:
+            row = connection.execute(select(ReportRow.id, ReportRow.request_digest).where(where)).first()
+        return None if row is None else (self.get(row.id), row.request_digest)
+
+    def reported_tracking_ids(self, organisation_id: int, tracking_ids: Iterable[str]) -> dict[str, int]:
+        """Which of ``tracking_ids`` the organisation's reports already name (failed ones aside), by the
+        id of the first report naming each."""
+        wanted = set(tracking_ids)
+        query = (
+            select(ReportRow.id, ReportRow.tracking_ids)
+            .where(ReportRow.organisation_id == organisation_id, ReportRow.state != ReportState.FAILED.value)
+            .order_by(ReportRow.id)
+        )
+        found: dict[str, int] = {}
+        with self.store.engine.connect() as connection:
+            for report_id, named in connection.execute(query):
+                for tracking_id in set(named) & wanted:
+                    found.setdefault(tracking_id, int(report_id))
+        return found
 
     def set_state(self, report_id: int, state: ReportState, **changes: Any) -> ReportRecord:
         """Move to ``state``; ``changes`` may set ncmec_report_id, failure, opened_at or closed_at."""

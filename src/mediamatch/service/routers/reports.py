@@ -7,6 +7,9 @@ streamed from the request to NCMEC as it arrives and never written anywhere.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +24,7 @@ from mediamatch.service.inputs import BadRequest, load_json
 from mediamatch.service.state import ServiceState
 from mediamatch.service.streaming import stream_to_thread
 from mediamatch.store.accounts import ApiKey
-from mediamatch.store.reports import ReportFile, ReportRecord
+from mediamatch.store.reports import ReportFile, ReportRecord, ReportRequest
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Reporter = Annotated[ApiKey, Depends(require("report"))]
@@ -100,28 +103,52 @@ async def _json_body(request: Request) -> dict[str, Any]:
 async def open_report(request: Request, key: Reporter) -> Any:
     """Open a report from match tracking ids: ``{"tracking_ids": [...], "report": {...}}``.
 
-    The details are checked (422 naming the field) before anything is sent to NCMEC."""
+    The details are checked (422 naming the field) before anything is sent to NCMEC. With an
+    ``Idempotency-Key`` header, a retry (same key, same body) gets the first answer again
+    (``Idempotent-Replayed: true``) and files nothing; the same key with another body is 409.
+    Matches that a report of the organisation already names are 409 unless ``"repeat": true``."""
     body = await _json_body(request)
     tracking_ids = body.get("tracking_ids")
     if not isinstance(tracking_ids, list) or not all(isinstance(t, str) for t in tracking_ids):
         raise InvalidReport("tracking_ids", "must be a list of match tracking ids")
-    unknown = set(body) - {"tracking_ids", "report"}
+    unknown = set(body) - {"tracking_ids", "report", "repeat"}
     if unknown:
         raise InvalidReport(sorted(unknown)[0], "unknown field")
+    repeat = body.get("repeat", False)
+    if not isinstance(repeat, bool):
+        raise InvalidReport("repeat", "must be true or false")
     report = report_from_json(body.get("report"))
     state = _state(request)
     await run_in_threadpool(state.audit.flush)  # the matches named may still be queued for the audit log
     desk = state.reports
-    record = await run_in_threadpool(
+    record, replayed = await run_in_threadpool(
         lambda: desk.open(
             organisation_id=key.organisation_id,
             key_id=key.key_id,
             environment=key.environment.value,
             tracking_ids=tracking_ids,
             report=report,
+            request=_idempotency(request, body),
+            repeat=repeat,
         )
     )
-    return JSONResponse(report_view(record, with_details=True), status_code=201)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return JSONResponse(report_view(record, with_details=True), status_code=201, headers=headers)
+
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def _idempotency(request: Request, body: dict[str, Any]) -> ReportRequest | None:
+    """The request's ``Idempotency-Key`` (1 to 200 visible ASCII characters) and the digest of its
+    body as JSON with sorted keys (a retry need not repeat the same spacing)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidReport("Idempotency-Key", "must be 1 to 200 visible ASCII characters")
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return ReportRequest(key, hashlib.sha256(canonical.encode()).hexdigest())
 
 
 def _file_options(request: Request) -> dict[str, Any]:
