@@ -52,6 +52,7 @@ def test_bank_lifecycle_and_match(db: list[str], tmp_path: Path) -> None:
             "algorithm": "pdq",
             "distance": 0,
             "variant": "original",
+            "verified": False,  # a hash list: the hash alone decided
         }
     ]
     exported = tmp_path / "out.txt"

@@ -94,13 +94,14 @@ def _soon(check: Any, failure: str) -> None:
 
 def test_a_disputed_image_built_entry_stops_matching_cropped_uploads(service: Service) -> None:
     """The service's default path: a centre crop of a banked picture meets the entry's stored
-    region hash, and once the disputes quarantine the entries it must meet none of them."""
+    region hash through the crop windows (verified), and once the disputes quarantine the
+    entries it must meet none of them."""
     picture = detailed_photo(17, 480, 360)
     registry = default_registry()
     service.store.create_bank("IMAGES")
     algorithms = [registry.get("pdq"), registry.get("gradgrid144")]
     service.store.add_entries("IMAGES", image_entries(picture, algorithms, external_id="banked"))  # type: ignore[arg-type]
-    crop = encode(picture[72:288, 96:384].copy(), "JPEG", quality=85)
+    crop = encode(picture[36:324, 48:432].copy(), "JPEG", quality=85)  # keeps 80 % of each side
 
     def banked(key: str) -> tuple[str, list[dict[str, Any]]]:
         headers = {**service.headers(key), "Content-Type": "image/jpeg"}

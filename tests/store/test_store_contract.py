@@ -35,14 +35,16 @@ def test_a_store_behind_the_newest_migration_is_upgraded_when_opened(tmp_path: P
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     Store(url).close()
     engine = create_engine(url)
-    with engine.begin() as connection:  # as 0009 left it: keys without the pepper that made them
-        connection.execute(text("ALTER TABLE api_keys DROP COLUMN pepper_id"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+    with engine.begin() as connection:  # as 0010 left it: reports without their request's key
+        connection.execute(text("DROP INDEX uq_reports_organisation_idempotency"))
+        connection.execute(text("ALTER TABLE reports DROP COLUMN idempotency_key"))
+        connection.execute(text("ALTER TABLE reports DROP COLUMN request_digest"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
     engine.dispose()
     store = Store(url)
     with store.engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
         )
-        assert connection.execute(text("SELECT count(pepper_id) FROM api_keys")).scalar_one() == 0
+        assert connection.execute(text("SELECT count(idempotency_key) FROM reports")).scalar_one() == 0
     store.close()
