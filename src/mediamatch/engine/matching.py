@@ -49,6 +49,7 @@ from mediamatch.engine.hashing import FileHasher, HashMode, ItemError
 from mediamatch.engine.resilience import ORIGINAL, QueryVariant, Resilience
 from mediamatch.engine.verification import (
     CANDIDATE_THRESHOLDS,
+    TRUSTED_ALONE,
     QueryPicture,
     Verdict,
     needs_verification,
@@ -482,7 +483,9 @@ class Matcher:
             if found is Verdict.REFUTED:
                 continue
             if found is Verdict.UNVERIFIABLE and (
-                needs_verification(hit.label) or not self._accepts(bank, hit.algorithm, hit.distance, video)
+                needs_verification(hit.label)
+                or (entry.picture_id is not None and hit.algorithm not in TRUSTED_ALONE)
+                or not self._accepts(bank, hit.algorithm, hit.distance, video)
             ):
                 continue
             verified = found is Verdict.VERIFIED

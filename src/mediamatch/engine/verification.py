@@ -63,6 +63,14 @@ CANDIDATE_THRESHOLDS: Mapping[str, int] = {"pdq": 70, "gradgrid144": 139}
 the thresholds for hash-only decisions, since verification, not distance, decides."""
 
 
+TRUSTED_ALONE = frozenset({"pdq"})
+"""Algorithms whose hash alone may decide for an entry built from an image when verification cannot
+(a flat, periodic or tiny picture on either side). gradgrid144 may not: in the 2026-12-04 run of
+``bench/precision.py`` its whole-picture and box hashes alone met 30,967 and 11,924 unrelated pairs
+(periodic patterns, near-flat pictures, icons) where PDQ's met 1,025. Entries imported as
+gradgrid144 hash lists are still decided by it (there is nothing else)."""
+
+
 class Verdict(enum.Enum):
     VERIFIED = "verified"
     REFUTED = "refuted"
