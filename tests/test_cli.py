@@ -220,3 +220,30 @@ def test_serve_warns_at_start_of_keys_its_pepper_cannot_verify(
     _warn_of_foreign_keys(Settings(database_url=url, key_pepper="x" * 40))
     assert "1 active API key(s) were not made under this service's key pepper" in capsys.readouterr().err
     assert key.key_id
+
+
+def test_org_list_and_show_say_what_each_organisation_holds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    runner = CliRunner()
+    empty = runner.invoke(cli.app, ["--db", url, "org", "list"], env={"MEDIAMATCH_CONFIG": ""})
+    assert empty.exit_code == 0
+    assert empty.stdout == ""
+    assert "no organisations" in empty.stderr
+    for args in (
+        ["org", "create", "acme"],
+        ["org", "create", "rival"],
+        ["keys", "create", "--org", "acme", "--scope", "match", "--name", "uploads"],
+        ["bank", "create", "ACME_OWN", "--org", "acme"],
+    ):
+        result = runner.invoke(cli.app, ["--db", url, *args], env={"MEDIAMATCH_CONFIG": ""})
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(cli.app, ["--db", url, "org", "list"], env={"MEDIAMATCH_CONFIG": ""}).stdout
+    rows = [line.split("\t") for line in listed.splitlines()]
+    assert [(r[0], r[2], r[3]) for r in rows] == [
+        ("acme", "1 keys", "1 banks"),
+        ("rival", "0 keys", "0 banks"),
+    ]
+    shown = runner.invoke(cli.app, ["--db", url, "org", "show", "acme"], env={"MEDIAMATCH_CONFIG": ""}).stdout
+    assert shown.startswith("organisation acme, created ")
+    assert "\tmatch\tactive\tuploads" in shown
+    assert "bank ACME_OWN" in shown

@@ -61,6 +61,48 @@ def create_organisation(context: typer.Context, name: str) -> None:
     typer.echo(f"created organisation {_accounts(context).create_organisation(name).name}")
 
 
+@org_app.command("list")
+def list_organisations(context: typer.Context) -> None:
+    """Name, creation day, active keys and own banks of each organisation (tab-separated)."""
+    accounts = _accounts(context)
+    found = accounts.organisations()
+    if not found:
+        typer.echo("no organisations", err=True)
+    keys, banks = _counts(accounts)
+    for organisation in found:
+        active, owned = keys.get(organisation.id, 0), banks.get(organisation.id, 0)
+        typer.echo(f"{organisation.name}\t{organisation.created_at:%Y-%m-%d}\t{active} keys\t{owned} banks")
+
+
+@org_app.command("show")
+def show_organisation(context: typer.Context, name: str) -> None:
+    """One organisation: when it was made, its keys (active or revoked) and the banks it owns."""
+    accounts = _accounts(context)
+    organisation = accounts.organisation(name)
+    typer.echo(f"organisation {organisation.name}, created {organisation.created_at:%Y-%m-%d %H:%M} UTC")
+    for key in accounts.list_keys():
+        if key.organisation_id == organisation.id:
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            scopes = ",".join(sorted(key.scopes))
+            typer.echo(f"key {key.key_id}\t{key.environment.value}\t{scopes}\t{state}\t{key.name}")
+    for bank in accounts.store.banks():
+        if bank.organisation_id == organisation.id:
+            typer.echo(f"bank {bank.name}")
+
+
+def _counts(accounts: AccountStore) -> tuple[dict[int, int], dict[int, int]]:
+    """Active keys and owned banks per organisation id."""
+    keys: dict[int, int] = {}
+    for key in accounts.list_keys():
+        if key.revoked_at is None:
+            keys[key.organisation_id] = keys.get(key.organisation_id, 0) + 1
+    banks: dict[int, int] = {}
+    for bank in accounts.store.banks():
+        if bank.organisation_id is not None:
+            banks[bank.organisation_id] = banks.get(bank.organisation_id, 0) + 1
+    return keys, banks
+
+
 @keys_app.command("create")
 def create_key(
     context: typer.Context,

@@ -182,6 +182,12 @@ class AccountStore:
             raise AccountError(f"organisation {name} already exists") from None
         return self.organisation(name)
 
+    def organisations(self) -> list[Organisation]:
+        """Every organisation, by name."""
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(select(OrganisationRow.__table__).order_by(OrganisationRow.name)).all()
+        return [Organisation(row.id, row.name, as_utc(row.created_at)) for row in rows]
+
     def organisation(self, name: str) -> Organisation:
         with self.store.engine.connect() as connection:
             row = connection.execute(
