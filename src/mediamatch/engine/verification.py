@@ -13,11 +13,13 @@ The rule, one for every front end (``Verdict`` names the outcomes):
   is ``VERIFIED``, whatever path found it, within the wider ``CANDIDATE_THRESHOLDS``;
 - otherwise (a hash list, a bank picture too flat or periodic to have distinctive keypoints, a
   query that is too small, or hashes sent without pixels) only the hash decides, at the bank's
-  thresholds, and the weak paths that only verification can vouch for (``needs_verification``:
-  stored regions, crop windows, colour negatives) report nothing.
+  thresholds; for an entry built from an image only the algorithms of ``TRUSTED_ALONE`` may;
+  and the paths that only verification can vouch for (``needs_verification``: stored regions,
+  crop windows, colour negatives, tiles, small turns) report nothing.
 
-Calibration: ``MIN_INLIERS`` and ``MIN_COVER`` from ``bench/precision.py``'s hard negatives
-(pairs of one template included) and its edit suite; see ``docs/precision.md``.
+Calibration: the thresholds below come from pairs of the hard-negative corpus that the
+benchmark's tables do not use (pictures of one template and across classes) and from corpus
+photos under the edit suite; see ``docs/precision.md``.
 """
 
 from __future__ import annotations
@@ -65,10 +67,10 @@ the thresholds for hash-only decisions, since verification, not distance, decide
 
 TRUSTED_ALONE = frozenset({"pdq"})
 """Algorithms whose hash alone may decide for an entry built from an image when verification cannot
-(a flat, periodic or tiny picture on either side). gradgrid144 may not: in the 2026-12-04 run of
-``bench/precision.py`` its whole-picture and box hashes alone met 30,967 and 11,924 unrelated pairs
-(periodic patterns, near-flat pictures, icons) where PDQ's met 1,025. Entries imported as
-gradgrid144 hash lists are still decided by it (there is nothing else)."""
+(a flat, periodic or tiny picture on either side). gradgrid144 may not: on the hard negatives of
+``bench/precision.py`` its hash calls unrelated periodic, near-flat and icon pictures copies far
+more often than PDQ's at Meta's threshold, and a bank built from images always holds the PDQ hash
+too. Entries imported as gradgrid144 hash lists are still decided by it (there is nothing else)."""
 
 
 class Verdict(enum.Enum):
