@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ import uvicorn
 from mediamatch.cli_banks import open_store
 from mediamatch.service.settings import Settings
 from mediamatch.store import Store
-from mediamatch.store.accounts import SCOPES, AccountStore, Environment
+from mediamatch.store.accounts import SCOPES, AccountStore, ApiKey, Environment
 
 keys_app = typer.Typer(help="Manage API keys of the matching service.", no_args_is_help=True)
 org_app = typer.Typer(help="Manage organisations.", no_args_is_help=True)
@@ -46,9 +47,9 @@ def _orgs(context: typer.Context, config: ConfigOption = None) -> None:
 
 
 def _settings(context: typer.Context) -> Settings:
-    chosen = context.find_root().obj if isinstance(context.find_root().obj, dict) else {}
-    here = context.obj if isinstance(context.obj, dict) else {}
-    return Settings.load(here.get("config") or chosen.get("config"))
+    """The settings of ``--config`` (kept in the command line's shared object), else as serve reads them."""
+    shared = context.obj if isinstance(context.obj, dict) else {}
+    return Settings.load(shared.get("config"))
 
 
 def _accounts(context: typer.Context) -> AccountStore:
@@ -82,25 +83,32 @@ def show_organisation(context: typer.Context, name: str) -> None:
     typer.echo(f"organisation {organisation.name}, created {organisation.created_at:%Y-%m-%d %H:%M} UTC")
     for key in accounts.list_keys():
         if key.organisation_id == organisation.id:
-            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-            scopes = ",".join(sorted(key.scopes))
-            typer.echo(f"key {key.key_id}\t{key.environment.value}\t{scopes}\t{state}\t{key.name}")
+            typer.echo(
+                f"key {key.key_id}\t{key.environment.value}\t{_scopes(key)}\t{_state(key)}\t{key.name}"
+            )
     for bank in accounts.store.banks():
         if bank.organisation_id == organisation.id:
             typer.echo(f"bank {bank.name}")
 
 
-def _counts(accounts: AccountStore) -> tuple[dict[int, int], dict[int, int]]:
+def _counts(accounts: AccountStore) -> tuple[Counter[int], Counter[int]]:
     """Active keys and owned banks per organisation id."""
-    keys: dict[int, int] = {}
-    for key in accounts.list_keys():
-        if key.revoked_at is None:
-            keys[key.organisation_id] = keys.get(key.organisation_id, 0) + 1
-    banks: dict[int, int] = {}
-    for bank in accounts.store.banks():
-        if bank.organisation_id is not None:
-            banks[bank.organisation_id] = banks.get(bank.organisation_id, 0) + 1
+    keys = Counter(key.organisation_id for key in accounts.list_keys() if key.revoked_at is None)
+    banks = Counter(
+        bank.organisation_id for bank in accounts.store.banks() if bank.organisation_id is not None
+    )
     return keys, banks
+
+
+def _state(key: ApiKey, foreign: bool = False) -> str:
+    """``active`` or ``revoked <day>``; an active key its pepper did not make says so."""
+    if key.revoked_at is not None:
+        return f"revoked {key.revoked_at:%Y-%m-%d}"
+    return "active (other pepper)" if foreign else "active"
+
+
+def _scopes(key: ApiKey) -> str:
+    return ",".join(sorted(key.scopes))
 
 
 @keys_app.command("create")
@@ -138,12 +146,9 @@ def list_keys(context: typer.Context) -> None:
     accounts = _accounts(context)
     foreign = {key.key_id for key in accounts.keys_under_other_peppers()}
     for key in accounts.list_keys():
-        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-        if key.key_id in foreign:
-            state += " (other pepper)"
-        scopes = ",".join(sorted(key.scopes))
+        state = _state(key, key.key_id in foreign)
         typer.echo(
-            f"{key.key_id}\t{key.organisation}\t{key.environment.value}\t{scopes}\t{state}\t{key.name}"
+            f"{key.key_id}\t{key.organisation}\t{key.environment.value}\t{_scopes(key)}\t{state}\t{key.name}"
         )
 
 

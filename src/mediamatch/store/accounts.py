@@ -164,13 +164,8 @@ class AccountStore:
     def keys_under_other_peppers(self) -> list[ApiKey]:
         """Active keys this store's pepper did not make (or that were made before peppers were named):
         the service cannot verify the former, and may not verify the latter."""
-        query = select(ApiKeyRow.key_id).where(
-            ApiKeyRow.revoked_at.is_(None),
-            ApiKeyRow.pepper_id.is_(None) | (ApiKeyRow.pepper_id != self.pepper_id),
-        )
-        with self.store.engine.connect() as connection:
-            ids = {row.key_id for row in connection.execute(query)}
-        return [key for key in self._rows() if key.key_id in ids]
+        other = ApiKeyRow.pepper_id.is_(None) | (ApiKeyRow.pepper_id != self.pepper_id)
+        return self._rows(ApiKeyRow.revoked_at.is_(None) & other)
 
     def create_organisation(self, name: str) -> Organisation:
         if not ORGANISATION_NAME.fullmatch(name):
