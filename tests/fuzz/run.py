@@ -1,7 +1,8 @@
 """Run one fuzz target with atheris: ``python -m tests.fuzz.run TARGET [libFuzzer options]``.
 
 For example ``python -m tests.fuzz.run ncmec-xml -runs=20000 -max_len=4096 -timeout=5``. The
-target's seeds are written to a fresh corpus folder first (or pass your own folder last). The
+target's seeds are written to a fresh corpus folder first (or pass your own folder last), and
+findings go to a folder beside it unless ``-artifact_prefix=`` says otherwise. The
 project's modules are instrumented for coverage; the exit status is libFuzzer's (0: no finding).
 """
 
@@ -25,6 +26,13 @@ def main(argv: list[str]) -> None:
     corpus = Path(tempfile.mkdtemp(prefix=f"fuzz-{name}-"))
     for number, seed in enumerate(seeds(name)):
         (corpus / f"seed{number}").write_bytes(seed)
+    if not any(option.startswith("-artifact_prefix=") for option in options):
+        # libFuzzer writes crash-* files into the working directory by default, which is the
+        # repository root; keep findings beside the corpus instead, and say where.
+        findings = corpus.with_name(corpus.name + "-findings")
+        findings.mkdir()
+        options = [*options, f"-artifact_prefix={findings}/"]
+        print(f"findings, if any, go to {findings}", file=sys.stderr)
     atheris.Setup([argv[0], *options, str(corpus)], lambda data: target(bytes(data)))
     atheris.Fuzz()
 
