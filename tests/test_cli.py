@@ -52,7 +52,7 @@ def test_hash_csv_and_text_formats(images: Path) -> None:
     assert rows[0]["pdq_quality"] == "100"
     assert len(rows[0]["pdq"]) == 64
     text = RUNNER.invoke(cli.app, ["hash", "-f", "text", str(images / "one.png")])
-    assert text.stdout.split() == [rows[0]["pdq"], "100", str(images / "one.png")]
+    assert text.stdout.split() == ["pdq:" + rows[0]["pdq"], "100", str(images / "one.png")]
 
 
 def test_failed_files_get_error_records_and_a_non_zero_exit(images: Path) -> None:
@@ -247,3 +247,19 @@ def test_org_list_and_show_say_what_each_organisation_holds(tmp_path: Path) -> N
     assert shown.startswith("organisation acme, created ")
     assert "\tmatch\tactive\tuploads" in shown
     assert "bank ACME_OWN" in shown
+
+
+def test_algorithms_lists_every_registered_algorithm_with_its_threshold() -> None:
+    listing = RUNNER.invoke(cli.app, ["algorithms"]).stdout
+    lines = [line.split() for line in listing.splitlines() if not line.startswith(" ")]
+    assert [(words[0], words[1]) for words in lines] == [
+        ("gradgrid144", "image"),
+        ("md5", "file"),
+        ("pdq", "image"),
+        ("sha1", "file"),
+        ("sha256", "file"),
+        ("vpdq", "video"),
+    ]
+    assert "threshold 31 bits, with quality" in listing
+    help_text = RUNNER.invoke(cli.app, ["hash", "--help"], env={"COLUMNS": "400"}).stdout
+    assert "`mediamatch algorithms` lists them all" in help_text

@@ -67,10 +67,48 @@ def test_hash_reports_video_hashes_and_decoding(clips: dict[str, Path]) -> None:
     assert every["video"]["sampled_frames"] == 40
 
 
+def test_without_algorithms_a_video_gets_vpdq_and_an_image_pdq(
+    clips: dict[str, Path], tmp_path: Path
+) -> None:
+    Image.fromarray(moving_frames(1, seed=5, size=(240, 180))[0]).save(tmp_path / "still.png")
+    records = [
+        json.loads(line)
+        for line in run("hash", str(clips["original.mp4"]), str(tmp_path / "still.png")).splitlines()
+    ]
+    assert [sorted(r["hashes"]) for r in records] == [["vpdq"], ["pdq"]]
+
+
 def test_images_only_algorithms_refuse_a_video(clips: dict[str, Path]) -> None:
-    record = json.loads(run("hash", str(clips["original.mp4"]), code=1))
+    record = json.loads(run("hash", "-a", "pdq", str(clips["original.mp4"]), code=1))
     assert record["error"]["kind"] == "UnsupportedMedia"
     assert "vpdq" in record["error"]["message"]
+
+
+@pytest.mark.parametrize("output_format", ["jsonl", "csv", "text", "hma-csv"])
+def test_every_hash_output_imports_back_losslessly(
+    output_format: str, clips: dict[str, Path], db: list[str], tmp_path: Path
+) -> None:
+    Image.fromarray(moving_frames(1, seed=5, size=(240, 180))[0]).save(tmp_path / "still name.png")
+    files = [str(clips["original.mp4"]), str(tmp_path / "still name.png"), str(tmp_path / "absent.png")]
+    algorithms = "pdq,gradgrid144,vpdq,md5"
+    written = RUNNER.invoke(cli.app, ["hash", "-a", algorithms, "-f", output_format, *files])
+    assert written.exit_code == cli.EXIT_ITEM_FAILED  # the absent file, reported and skipped
+    (tmp_path / "hashes.out").write_text(written.stdout)
+    wanted = {
+        (name, result["hash"], result["quality"], record["path"])
+        for record in map(json.loads, run("hash", "-a", algorithms, *files[:2]).splitlines())
+        for name, result in record["hashes"].items()
+    }
+    run(*db, "bank", "create", "BACK")
+    imported = run(*db, "bank", "import", "BACK", str(tmp_path / "hashes.out"))
+    assert f"{len(wanted)} entries added" in imported
+    exported = run(*db, "bank", "export", "BACK", "-", "-f", "mediamatch-jsonl")
+    found = {
+        (name, result["hash"], result["quality"], record["path"])
+        for record in map(json.loads, exported.splitlines())
+        for name, result in record["hashes"].items()
+    }
+    assert found == wanted
 
 
 def test_bank_of_videos_from_an_hma_csv_then_match_and_export(

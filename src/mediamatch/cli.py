@@ -26,6 +26,7 @@ from mediamatch.cli_banks import ResilienceOption, bank_app, open_store
 from mediamatch.cli_quarantine import quarantine_app
 from mediamatch.cli_scan import case_app, scan_command
 from mediamatch.engine import FileHasher, FileHashes, HashMode, iter_files
+from mediamatch.engine.hashlists.hash_output import text_line
 from mediamatch.engine.matching import Matcher
 from mediamatch.engine.records import (
     csv_header,
@@ -124,8 +125,16 @@ class OutputFormat(enum.Enum):
     HMA_CSV = "hma-csv"
 
 
+DEFAULT_HASH_ALGORITHMS = "pdq,vpdq"
+"""What ``hash`` computes without ``-a``: PDQ of each image, vPDQ of each video."""
 AlgorithmOption = Annotated[
-    str, typer.Option("--algorithm", "-a", help="Algorithm name, or several separated by commas.")
+    str | None,
+    typer.Option(
+        "--algorithm",
+        "-a",
+        help="Algorithm name, or several separated by commas (default: pdq for images, vpdq for "
+        "videos). md5, sha1 and sha256 hash any file; `mediamatch algorithms` lists them all.",
+    ),
 ]
 ModeOption = Annotated[HashMode, typer.Option("--mode", help="exact: bit-exact; fast: reduced-scale decode.")]
 NoExifOption = Annotated[bool, typer.Option("--no-exif-orientation", help="Ignore EXIF orientation.")]
@@ -158,13 +167,14 @@ def _algorithms(registry: AlgorithmRegistry, spec: str) -> list[HashAlgorithm]:
 
 
 def _text_line(record: FileHashes, registry: AlgorithmRegistry) -> str:
+    """``NAME:HASH QUALITY`` per hash and the path, two spaces apart (``bank import`` reads it)."""
     if record.error is not None:
         return f"ERROR {record.error.kind}: {record.error.message}  {record.path}"
-    fields = [
-        f"{registry.get(name).format(result.value)} {'-' if result.quality is None else result.quality}"
+    hashes = [
+        (name, registry.get(name).format(result.value), result.quality)
         for name, result in record.results.items()
     ]
-    return f"{'  '.join(fields)}  {record.path}"
+    return text_line(hashes, record.path)
 
 
 def _hma_rows(record: FileHashes, registry: AlgorithmRegistry) -> list[list[str]]:
@@ -178,7 +188,7 @@ def _hma_rows(record: FileHashes, registry: AlgorithmRegistry) -> list[list[str]
 @app.command("hash")
 def hash_command(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).")],
-    algorithm: AlgorithmOption = "pdq",
+    algorithm: AlgorithmOption = None,
     mode: ModeOption = HashMode.EXACT,
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSONL,
     no_exif_orientation: NoExifOption = False,
@@ -188,11 +198,13 @@ def hash_command(
 ) -> None:
     """Hash every file under PATHS: one record per file; failed files get an error record.
 
-    Videos are hashed with video algorithms (``-a vpdq``), images with image algorithms;
-    ``-f hma-csv`` writes a hash list that ``mediamatch bank import`` reads.
+    Each file gets the algorithms of its kind: images the image algorithms, videos the video
+    algorithms, and every file the digests asked for. Every format imports back with
+    `mediamatch bank import` (detected, or --format mediamatch-jsonl, mediamatch-csv,
+    mediamatch-text, hma-csv).
     """
     registry = default_registry()
-    algorithms = _algorithms(registry, algorithm)
+    algorithms = _algorithms(registry, algorithm or DEFAULT_HASH_ALGORITHMS)
     options = DecodeOptions(apply_exif_orientation=not no_exif_orientation)
     videos = video_options(fps, every_frame, video_size)
     hasher = FileHasher(algorithms, mode=mode, decode_options=options, video_options=videos)
@@ -219,6 +231,19 @@ def hash_command(
     if failed:
         typer.echo(f"mediamatch: {failed} of {total} files could not be hashed", err=True)
         raise typer.Exit(EXIT_ITEM_FAILED)
+
+
+@app.command("algorithms")
+def algorithms_command() -> None:
+    """List the hash algorithms: name, what they hash, default threshold (inclusive) and unit."""
+    for chosen in default_registry():
+        quality = ", with quality" if chosen.has_quality else ""
+        typer.echo(
+            f"{chosen.name:<12} {chosen.media_kind.value:<6} threshold {chosen.threshold} "
+            f"{chosen.distance_unit}{quality}"
+        )
+        if chosen.summary:
+            typer.echo(f"{'':<12} {chosen.summary}")
 
 
 def _hash_operand(operand: str, hasher: FileHasher, registry: AlgorithmRegistry, name: str) -> HashResult:

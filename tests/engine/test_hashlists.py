@@ -87,8 +87,8 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_stored(store: Store) -> No
         import_stream(store, REGISTRY, "TARGET", io.BytesIO("".join(lines).encode()), ListFormat.PLAIN, "md5")
     assert [line for line, _ in failure.value.errors] == [3, 5]
     assert "line 3" in str(failure.value)
-    assert str(failure.value).startswith("2 bad records, nothing imported")
-    with pytest.raises(ImportFailed, match=r"^1 bad record, nothing imported"):
+    assert str(failure.value).startswith("2 bad records read as plain")
+    with pytest.raises(ImportFailed, match=r"^1 bad record read as plain"):
         import_stream(store, REGISTRY, "TARGET", io.BytesIO(b"abc\n"), ListFormat.PLAIN, "md5")
     assert store.count_entries("TARGET") == 0
 
@@ -202,3 +202,36 @@ def test_large_lists_stream_through(store: Store, tmp_path: Path) -> None:
     buffer = io.BytesIO()
     assert export_stream(store, REGISTRY, "TARGET", buffer, ListFormat.PLAIN, "md5") == 60_000
     assert buffer.getvalue().count(b"\n") == 60_000
+
+
+@pytest.mark.parametrize("list_format", [ListFormat.HASH_JSONL, ListFormat.HASH_CSV, ListFormat.HASH_TEXT])
+def test_hash_outputs_keep_quality_and_path_and_skip_failed_files(
+    store: Store, list_format: ListFormat
+) -> None:
+    fill(store)
+    buffer = io.BytesIO()
+    export_stream(store, REGISTRY, "SOURCE", buffer, list_format)
+    failed = {
+        ListFormat.HASH_JSONL: b'{"path": "gone.png", "error": {"kind": "OSError", "message": "x"}}\n',
+        ListFormat.HASH_CSV: b"gone.png" + b"," * (4 + 2 * len(REGISTRY.names())) + b"FileNotFoundError,x\n",
+        ListFormat.HASH_TEXT: b"ERROR FileNotFoundError: x  gone.png\n",
+    }[list_format]
+    report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(buffer.getvalue() + failed))
+    assert (report.format, report.added, report.skipped_fingerprints) == (list_format, 5, 1)
+    keep = ("algorithm", "hash", "external_id", "quality")
+    source = sorted(tuple(getattr(e, k) for k in keep) for e in store.entries("SOURCE"))
+    assert sorted(tuple(getattr(e, k) for k in keep) for e in store.entries("TARGET")) == source
+
+
+def test_text_paths_may_hold_spaces_and_a_failed_import_names_the_formats(store: Store) -> None:
+    line = f"pdq:{PDQ_A} 100  md5:{md5('a')} -  a folder/two  spaces.jpg\n"
+    import_stream(store, REGISTRY, "TARGET", io.BytesIO(line.encode()))
+    assert {(e.algorithm, e.external_id, e.quality) for e in store.entries("TARGET")} == {
+        ("pdq", "a folder/two  spaces.jpg", 100),
+        ("md5", "a folder/two  spaces.jpg", None),
+    }
+    with pytest.raises(ImportFailed) as failure:
+        import_stream(store, REGISTRY, "TARGET", io.BytesIO(b"path,hash\nx.jpg,abc\n"))
+    message = str(failure.value)
+    assert message.startswith("2 bad records read as plain (detected from its first bytes; other formats: ")
+    assert all(f.value in message for f in ListFormat)

@@ -116,6 +116,8 @@ class HashAlgorithm(ABC):
     has_dihedral: ClassVar[bool] = False
     has_negative: ClassVar[bool] = False
     """True when ``negative`` derives, from a picture's hash, the hash of its colour negative."""
+    summary: ClassVar[str] = ""
+    """One line for listings (``mediamatch algorithms``): what the hash is and what it survives."""
     bank_settings: ClassVar[Mapping[str, int]] = {}
     """Extra per-bank integer settings beside the threshold, with defaults (stored as
     ``"<name>.<setting>"`` in a bank's thresholds); empty for most algorithms."""

@@ -50,6 +50,8 @@ class FileHashAlgorithm(FixedLengthHexAlgorithm):
 
 
 class _HashlibAlgorithm(FileHashAlgorithm):
+    summary: ClassVar[str] = "digest of the file's bytes: finds exact copies only, of any kind of file"
+
     hashlib_name: ClassVar[str]
     example_inputs: ClassVar[tuple[bytes, ...]] = (b"", b"abc")
 

@@ -322,6 +322,10 @@ class GradGridAlgorithm(ImageHashAlgorithm):
     """The gradient-grid hash as a registered algorithm (name ``gradgrid144``, version 1)."""
 
     name: ClassVar[str] = "gradgrid144"
+    summary: ClassVar[str] = (
+        "PhotoDNA-style 144-byte gradient grid: survives resizing, recompression and colour "
+        "changes; with stored regions and windows, crops and borders"
+    )
     version: ClassVar[int] = 1
     distance_unit: ClassVar[str] = "byte steps (Euclidean distance of 144 bytes, rounded down)"
     default_threshold: ClassVar[int] = 139

@@ -80,6 +80,10 @@ class PdqAlgorithm(BitStringAlgorithm, ImageHashAlgorithm):
     """PDQ as a registered algorithm (name ``pdq``, version 1, 256 bits)."""
 
     name: ClassVar[str] = "pdq"
+    summary: ClassVar[str] = (
+        "Meta's 256-bit perceptual hash, bit-exact with the reference: survives resizing, "
+        "recompression, colour and small edits; flips and quarter turns through its dihedral variants"
+    )
     version: ClassVar[int] = 1
     hash_bits: ClassVar[int] = 256
     default_threshold: ClassVar[int] = 31

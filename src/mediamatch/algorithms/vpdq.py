@@ -284,6 +284,10 @@ class VpdqAlgorithm(VideoHashAlgorithm):
     """
 
     name: ClassVar[str] = "vpdq"
+    summary: ClassVar[str] = (
+        "Meta's video hash: PDQ of sampled frames, matched by the share of frames that match "
+        "(survives re-encoding, resizing, trimming)"
+    )
     version: ClassVar[int] = 1
     distance_unit: ClassVar[str] = "percent of frames unmatched (100 minus the smaller match share)"
     default_threshold: ClassVar[int] = 20

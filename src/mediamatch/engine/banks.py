@@ -93,7 +93,9 @@ def import_stream(
             more = len(importer.errors) - 20
             suffix = f"; and {more} more" if more > 0 else ""
             raise ImportFailed(
-                f"{_records(len(importer.errors))}, nothing imported: {shown}{suffix}", importer.errors
+                f"{_records(len(importer.errors))} read as {_read_as(chosen, list_format is None)}, "
+                f"nothing imported: {shown}{suffix}",
+                importer.errors,
             )
     return ImportReport(
         chosen,
@@ -128,6 +130,13 @@ def export_stream(
     """Write the bank's entries (id order) in ``list_format``; returns how many were written."""
     store.bank(bank)
     return WRITERS[list_format](store.entries(bank, algorithm), stream, registry, algorithm)
+
+
+def _read_as(chosen: ListFormat, detected: bool) -> str:
+    """The format a failed import tried, and the others it could have been told to use."""
+    others = ", ".join(f.value for f in ListFormat if f is not chosen)
+    how = "detected from its first bytes" if detected else "as asked"
+    return f"{chosen.value} ({how}; other formats: {others})"
 
 
 def _records(count: int) -> str:
