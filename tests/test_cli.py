@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -215,9 +216,9 @@ def test_serve_warns_at_start_of_keys_its_pepper_cannot_verify(
     development.create_organisation("acme")
     key, _ = development.create_key("acme", "made in development", {"match"}, Environment.LIVE)
     store.close()
-    _warn_of_foreign_keys(Settings(database_url=url))
+    _warn_of_foreign_keys(Settings(db=url))
     assert capsys.readouterr().err == ""
-    _warn_of_foreign_keys(Settings(database_url=url, key_pepper="x" * 40))
+    _warn_of_foreign_keys(Settings(db=url, key_pepper="x" * 40))
     assert "1 active API key(s) were not made under this service's key pepper" in capsys.readouterr().err
     assert key.key_id
 
@@ -263,3 +264,47 @@ def test_algorithms_lists_every_registered_algorithm_with_its_threshold() -> Non
     assert "threshold 31 bits, with quality" in listing
     help_text = RUNNER.invoke(cli.app, ["hash", "--help"], env={"COLUMNS": "400"}).stdout
     assert "`mediamatch algorithms` lists them all" in help_text
+
+
+def test_one_settings_file_names_the_database_for_every_command(tmp_path: Path) -> None:
+    """``--config`` (or $MEDIAMATCH_CONFIG) gives bank, org and key commands the service's database."""
+    url = f"sqlite:///{tmp_path / 'configured.sqlite3'}"
+    config = tmp_path / "service.toml"
+    config.write_text(f'[service]\ndb = "{url}"\n')
+    runner = CliRunner()
+    environment = {"MEDIAMATCH_CONFIG": "", "MEDIAMATCH_DB": ""}
+    assert (
+        runner.invoke(
+            cli.app, ["--config", str(config), "bank", "create", "FROM_FILE"], env=environment
+        ).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(
+            cli.app, ["org", "create", "acme"], env={**environment, "MEDIAMATCH_CONFIG": str(config)}
+        ).exit_code
+        == 0
+    )
+    listed = runner.invoke(cli.app, ["--db", url, "bank", "list"], env=environment)
+    assert "FROM_FILE" in listed.stdout
+    assert "acme" in runner.invoke(cli.app, ["--db", url, "org", "list"], env=environment).stdout
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[service\n")
+    failed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from mediamatch.cli import main; main()",
+            "--config",
+            str(broken),
+            "bank",
+            "list",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MEDIAMATCH_")},
+    )
+    assert failed.returncode == cli.EXIT_UNUSABLE_INPUT
+    assert failed.stderr.startswith("mediamatch: error: the settings file")
+    assert failed.stderr.count("\n") == 1

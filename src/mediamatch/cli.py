@@ -109,13 +109,21 @@ def options(
             "--db", envvar="MEDIAMATCH_DB", help="Database URL (default: SQLite in the user data folder)."
         ),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="MEDIAMATCH_CONFIG",
+            help="TOML settings file, the one `serve` reads: its db (unless --db) and key pepper.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """Perceptual hashing and matching of images and videos."""
-    context.obj = {"db": db}
+    context.obj = {"db": db, "config": config}
 
 
 class OutputFormat(enum.Enum):

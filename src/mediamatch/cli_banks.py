@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mediamatch.algorithms import default_registry
+from mediamatch.configfile import read_service_table
 from mediamatch.engine.bank_images import DEFAULT_ALGORITHMS, add_images
 from mediamatch.engine.banks import export_stream, import_file
 from mediamatch.engine.hashlists import ListFormat
@@ -40,13 +42,24 @@ ResilienceOption = Annotated[
 """The resilience stage switch shared by ``match`` and ``scan``."""
 
 
+def database_url(context: typer.Context) -> str | None:
+    """The database the command uses, as the service would: ``--db`` (or $MEDIAMATCH_DB), else the
+    ``db`` of the settings file (``--config`` or $MEDIAMATCH_CONFIG), else None (the default SQLite)."""
+    shared = context.obj if isinstance(context.obj, dict) else {}
+    if shared.get("db"):
+        return str(shared["db"])
+    config = shared.get("config") or os.environ.get("MEDIAMATCH_CONFIG")
+    if not config:
+        return None
+    value = read_service_table(Path(config)).get("db")
+    return str(value) if value else None
+
+
 def open_store(context: typer.Context) -> Store:
-    """The store named by ``--db`` (or $MEDIAMATCH_DB, or the default SQLite file); closed with
-    the command, so no database connection outlives it."""
+    """The store of ``database_url``; closed with the command, so no database connection outlives it."""
     from mediamatch.store import Store  # SQLAlchemy loads here, not when the command line starts
 
-    url = context.obj.get("db") if isinstance(context.obj, dict) else None
-    store = Store(url)
+    store = Store(database_url(context))
     context.call_on_close(store.close)
     return store
 

@@ -162,7 +162,7 @@ def revoke_key(context: typer.Context, key_id: str) -> None:
 def _warn_of_foreign_keys(settings: Settings) -> None:
     """Say at start which active keys this service's key pepper cannot verify (made under other
     settings): every request with them will be refused."""
-    store = Store(settings.database_url)
+    store = Store(settings.db)
     try:
         foreign = AccountStore(store, settings.key_pepper.encode()).keys_under_other_peppers()
     finally:
@@ -184,6 +184,8 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes. Default: from settings, 1.")] = None,
 ) -> None:
     """Run the matching service with uvicorn (workers read the same settings from the environment)."""
+    shared = context.obj if isinstance(context.obj, dict) else {}
+    config = config or shared.get("config")
     if config is not None:
         os.environ["MEDIAMATCH_CONFIG"] = str(config)
     db = context.obj.get("db") if isinstance(context.obj, dict) else None

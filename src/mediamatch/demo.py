@@ -37,8 +37,8 @@ class Demo:
 def prepare(folder: Path, port: int = 8000) -> Demo:
     """Database with the Test bank, a new test key, a test image on disk, and the curl line."""
     folder.mkdir(parents=True, exist_ok=True)
-    settings = Settings(database_url=f"sqlite:///{folder.resolve() / 'demo.sqlite3'}", port=port)
-    store = Store(settings.database_url)
+    settings = Settings(db=f"sqlite:///{folder.resolve() / 'demo.sqlite3'}", port=port)
+    store = Store(settings.db)
     ensure_test_bank(store, default_registry())
     accounts = AccountStore(store, settings.key_pepper.encode())
     with contextlib.suppress(AccountError):
@@ -60,12 +60,12 @@ def prepare(folder: Path, port: int = 8000) -> Demo:
 def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("demo-data")
     demo = prepare(folder, int(os.environ.get("MEDIAMATCH_PORT", "8000")))
-    print(f"mediamatch demo: database {demo.settings.database_url}")
+    print(f"mediamatch demo: database {demo.settings.db}")
     print(f"test API key (shown once): {demo.key}")
     print("In another terminal, this produces a hit against the built-in Test bank:\n")
     print(f"  {demo.curl}\n")
     print(f"API docs: http://{demo.settings.host}:{demo.settings.port}/docs  (Ctrl-C stops the service)")
-    os.environ["MEDIAMATCH_DB"] = demo.settings.database_url or ""
+    os.environ["MEDIAMATCH_DB"] = demo.settings.db or ""
     uvicorn.run(
         "mediamatch.service.app:create_app_from_environment",
         factory=True,

@@ -43,14 +43,14 @@ class Service:
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Service]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'service.sqlite3'}",
+        db=f"sqlite:///{tmp_path / 'service.sqlite3'}",
         index_refresh_seconds=0.05,
         fetch_allowed_hosts="127.0.0.1/32",
         webhook_allowed_hosts="127.0.0.1/32",
         webhook_poll_seconds=0.05,
         webhook_retry_seconds=0.1,
     )
-    store = Store(settings.database_url)
+    store = Store(settings.db)
     accounts = AccountStore(store, settings.key_pepper.encode())
     accounts.create_organisation("acme")
     accounts.create_organisation("rival")

@@ -56,7 +56,7 @@ def test_a_full_audit_queue_refuses_api_calls_with_503(postgres: PrivatePostgres
     key = AccountStore(store, DEVELOPMENT_PEPPER.encode())
     key.create_organisation("acme")
     secret = key.create_key("acme", "m", ["match"], Environment.LIVE)[1]
-    settings = Settings(database_url=postgres.url, audit_queue_limit=1, key_cache_seconds=0.01)
+    settings = Settings(db=postgres.url, audit_queue_limit=1, key_cache_seconds=0.01)
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "image/png"}
     with TestClient(create_app(settings, store)) as client:
         # no index build cut off midway

@@ -54,7 +54,7 @@ class Reporting:
 
 def _settings(folder: Path, ncmec_url: str, **extra: Any) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{folder / 'reports.sqlite3'}",
+        db=f"sqlite:///{folder / 'reports.sqlite3'}",
         index_refresh_seconds=0.05,
         ncmec_url=ncmec_url,
         ncmec_username="esp-user",
@@ -82,7 +82,7 @@ def reporting(tmp_path: Path) -> Iterator[Reporting]:
     ncmec = NcmecStandIn()
     ncmec.start()
     settings = _settings(tmp_path, ncmec.base_url, report_max_file_bytes=5_000_000)
-    store = Store(settings.database_url)
+    store = Store(settings.db)
     accounts = AccountStore(store, settings.key_pepper.encode())
     accounts.create_organisation("acme")
     accounts.create_organisation("rival")
@@ -315,8 +315,8 @@ def test_files_over_the_limit_are_refused(reporting: Reporting) -> None:
 
 
 def test_reporting_without_credentials_is_unavailable(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", index_refresh_seconds=0.05)
-    store = Store(settings.database_url)
+    settings = Settings(db=f"sqlite:///{tmp_path / 'x.sqlite3'}", index_refresh_seconds=0.05)
+    store = Store(settings.db)
     accounts = AccountStore(store, settings.key_pepper.encode())
     accounts.create_organisation("acme")
     key = accounts.create_key("acme", "t", ["match", "report"], Environment.TEST)[1]

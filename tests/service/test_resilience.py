@@ -35,8 +35,8 @@ def test_a_mirrored_upload_matches_and_distance_keys_see_how(service: Service) -
 
 
 def test_the_setting_turns_the_stage_off(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'off.sqlite3'}", resilience=False)
-    store = Store(settings.database_url)
+    settings = Settings(db=f"sqlite:///{tmp_path / 'off.sqlite3'}", resilience=False)
+    store = Store(settings.db)
     accounts = AccountStore(store, settings.key_pepper.encode())
     accounts.create_organisation("acme")
     key = accounts.create_key("acme", "m", ["match"], Environment.LIVE)[1]

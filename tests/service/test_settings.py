@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from mediamatch.configfile import ConfigError
 from mediamatch.service.app import create_app
 from mediamatch.service.settings import InsecureSettings, Settings
 
@@ -16,7 +18,7 @@ def test_file_then_environment(tmp_path: Path) -> None:
     config = tmp_path / "mediamatch.toml"
     config.write_text('[service]\nmax_batch = 50\nport = 9000\nfetch_allowed_hosts = "10.0.0.0/8"\n')
     settings = Settings.load(config, {"MEDIAMATCH_PORT": "9100", "MEDIAMATCH_DB": "sqlite:///x.db"})
-    assert (settings.max_batch, settings.port, settings.database_url) == (50, 9100, "sqlite:///x.db")
+    assert (settings.max_batch, settings.port, settings.db) == (50, 9100, "sqlite:///x.db")
     assert settings.fetch_allowed_hosts == "10.0.0.0/8"
     assert Settings.load(environ={"MEDIAMATCH_CONFIG": str(config)}).max_batch == 50
 
@@ -43,11 +45,40 @@ def test_insecure_or_malformed_settings_are_refused(environ: dict[str, str]) -> 
         Settings.load(environ=environ)
 
 
-def test_unknown_settings_in_the_file_are_refused(tmp_path: Path) -> None:
+def test_unknown_settings_in_the_file_are_refused_with_the_nearest_name(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text("[service]\nmax_bach = 5\n")
-    with pytest.raises(InsecureSettings, match="max_bach"):
+    config.write_text('[service]\nmax_bach = 5\ndatabase_url = "sqlite:///x.db"\nzzz = 1\n')
+    with pytest.raises(InsecureSettings) as refused:
         Settings.load(config, {})
+    assert "'database_url' (did you mean 'db'?)" in str(refused.value)
+    assert "'max_bach' (did you mean 'max_batch'?)" in str(refused.value)
+    assert "'zzz' (see docs/mediamatch.example.toml)" in str(refused.value)
+
+
+def test_the_database_has_one_name_in_the_file_and_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "db.toml"
+    config.write_text('[service]\ndb = "sqlite:///from-file.db"\n')
+    assert Settings.load(config, {}).db == "sqlite:///from-file.db"
+    assert Settings.load(config, {"MEDIAMATCH_DB": "sqlite:///env.db"}).db == "sqlite:///env.db"
+
+
+@pytest.mark.parametrize("text", ["[service\n", "[service]\nport = \n", "service = 3\n"])
+def test_a_malformed_settings_file_is_one_clear_error(tmp_path: Path, text: str) -> None:
+    config = tmp_path / "broken.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
+        Settings.load(config, {})
+    with pytest.raises(ConfigError, match="cannot read"):
+        Settings.load(tmp_path / "absent.toml", {})
+
+
+def test_the_example_file_names_every_setting_with_its_default() -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "mediamatch.example.toml"
+    text = example.read_text()
+    named = {line.lstrip("# ").split(" = ")[0] for line in text.splitlines() if " = " in line}
+    fields = {field.name: field.default for field in dataclasses.fields(Settings)}
+    assert set(fields) - named == set()
+    assert Settings.load(example, {}) == Settings()  # what it sets is the default
 
 
 def test_production_with_a_real_pepper_starts(tmp_path: Path) -> None:
@@ -56,12 +87,12 @@ def test_production_with_a_real_pepper_starts(tmp_path: Path) -> None:
     )
     assert settings.environment == "production"
     with pytest.raises(InsecureSettings):
-        create_app(Settings(environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+        create_app(Settings(environment="production", db=f"sqlite:///{tmp_path / 'x.db'}"))
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    names = ["DB" if f == "database_url" else f.upper() for f in Settings.__dataclass_fields__]
+    names = [f.upper() for f in Settings.__dataclass_fields__]
     assert [name for name in names if f"`{name}`" not in readme] == []
 
 

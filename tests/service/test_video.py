@@ -87,9 +87,9 @@ def test_broken_video_is_422_and_leaves_nothing_behind(service: Service, spool: 
 
 def test_oversized_video_is_413_before_decoding(tmp_path: Path, spool: Path) -> None:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'small.sqlite3'}", max_item_bytes=4096, max_request_bytes=8192
+        db=f"sqlite:///{tmp_path / 'small.sqlite3'}", max_item_bytes=4096, max_request_bytes=8192
     )
-    store = Store(settings.database_url)
+    store = Store(settings.db)
     accounts = AccountStore(store, settings.key_pepper.encode())
     accounts.create_organisation("acme")
     key = accounts.create_key("acme", "h", ["hash"], Environment.LIVE)[1]

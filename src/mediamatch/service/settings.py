@@ -1,20 +1,24 @@
 """Typed service settings from a TOML file and ``MEDIAMATCH_*`` environment variables.
 
-Precedence: environment over file over defaults. Outside ``development`` an insecure
-configuration is refused at start-up: the key pepper must be set, at least 32
-characters, and not a placeholder.
+Every setting has one name: the field's name is its key in the file's ``[service]`` table, and
+``MEDIAMATCH_`` plus the name in capitals is its variable (``db``: ``MEDIAMATCH_DB``, which is also
+what ``--db`` sets). Precedence: environment over file over defaults. An unknown key is refused
+with the nearest valid name. Outside ``development`` an insecure configuration is refused at
+start-up: the key pepper must be set, at least 32 characters, and not a placeholder.
+``docs/mediamatch.example.toml`` shows every setting with its default.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mediamatch.configfile import read_service_table
 from mediamatch.errors import MediamatchError
 from mediamatch.media import DecodeBudget, DecodeOptions
 from mediamatch.reporting.ncmec import PRODUCTION_URL, TEST_URL
@@ -33,7 +37,8 @@ class Settings:
     """Everything the service reads at start-up; see the README for each field."""
 
     environment: str = "development"
-    database_url: str | None = None
+    db: str | None = None
+    """Database URL; none: SQLite in the user's data folder."""
     key_pepper: str = DEVELOPMENT_PEPPER
     max_item_bytes: int = 32 * 1024 * 1024
     max_request_bytes: int = 64 * 1024 * 1024
@@ -131,16 +136,33 @@ class Settings:
         values: dict[str, Any] = {}
         config = path or (Path(environ["MEDIAMATCH_CONFIG"]) if environ.get("MEDIAMATCH_CONFIG") else None)
         if config is not None:
-            with config.open("rb") as handle:
-                values.update(tomllib.load(handle).get("service", {}))
-        for field in dataclasses.fields(cls):
-            name = "MEDIAMATCH_DB" if field.name == "database_url" else f"MEDIAMATCH_{field.name.upper()}"
-            if name in environ:
-                values[field.name] = environ[name]
-        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+            values.update(read_service_table(config))
+        known = [field.name for field in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(known))
         if unknown:
-            raise InsecureSettings(f"unknown settings: {', '.join(sorted(unknown))}")
+            raise InsecureSettings(
+                f"unknown settings in {config}: {'; '.join(_unknown(n, known) for n in unknown)}"
+            )
+        for name in known:
+            if variable(name) in environ:
+                values[name] = environ[variable(name)]
         return cls(**{k: _coerce(cls, k, v) for k, v in values.items()}).checked()
+
+
+def variable(setting: str) -> str:
+    """The environment variable of a setting: ``MEDIAMATCH_`` and its name in capitals."""
+    return f"MEDIAMATCH_{setting.upper()}"
+
+
+def _unknown(name: str, known: list[str]) -> str:
+    nearest = RENAMED.get(name) or next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None)
+    return (
+        f"{name!r} (did you mean {nearest!r}?)" if nearest else f"{name!r} (see docs/mediamatch.example.toml)"
+    )
+
+
+RENAMED = {"database_url": "db", "database": "db", "url": "db", "pepper": "key_pepper"}
+"""Names people reach for, or that earlier releases used, and the setting each means."""
 
 
 def _coerce(cls: type[Settings], name: str, value: Any) -> Any:

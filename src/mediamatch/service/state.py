@@ -56,7 +56,7 @@ class Readiness:
 class ServiceState:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.store = store or Store(settings.database_url)
+        self.store = store or Store(settings.db)
         self.accounts = AccountStore(self.store, settings.key_pepper.encode())
         quota = settings.default_monthly_quota if settings.default_monthly_quota >= 0 else None
         self.limiter = Limiter(self.accounts, settings.default_rate_per_minute, quota)
