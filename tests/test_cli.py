@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -250,6 +251,31 @@ def test_org_list_and_show_say_what_each_organisation_holds(tmp_path: Path) -> N
     assert "bank ACME_OWN" in shown
 
 
+def test_org_disable_and_enable_are_shown_and_need_a_reason(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli.app, ["--db", url, *args], env={"MEDIAMATCH_CONFIG": ""})
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    run("org", "create", "acme")
+    assert run("org", "disable", "acme", "--reason", "vetting lapsed").startswith(
+        "organisation acme disabled "
+    )
+    assert run("org", "list").split("\t")[-1].startswith("disabled ")
+    assert "UTC: vetting lapsed" in run("org", "show", "acme").splitlines()[0]
+    blank = runner.invoke(cli.app, ["--db", url, "org", "disable", "acme", "--reason", " "])
+    assert "say why" in str(blank.exception)
+    assert run("org", "enable", "acme") == "organisation acme enabled\n"
+    audited = [json.loads(line) for line in run("audit").splitlines()]
+    assert sorted(record["endpoint"] for record in audited) == [
+        "organisation disabled",
+        "organisation enabled",
+    ]
+
+
 def test_algorithms_lists_every_registered_algorithm_with_its_threshold() -> None:
     listing = RUNNER.invoke(cli.app, ["algorithms"]).stdout
     lines = [line.split() for line in listing.splitlines() if not line.startswith(" ")]
@@ -308,3 +334,32 @@ def test_one_settings_file_names_the_database_for_every_command(tmp_path: Path) 
     assert failed.returncode == cli.EXIT_UNUSABLE_INPUT
     assert failed.stderr.startswith("mediamatch: error: the settings file")
     assert failed.stderr.count("\n") == 1
+
+
+def test_compare_with_resilience_matches_as_a_bank_would(tmp_path: Path) -> None:
+    from mediamatch.samples import detailed_photo
+
+    picture = detailed_photo(7, 480, 360)
+    (tmp_path / "known.png").write_bytes(encode(picture, "PNG"))
+    framed = np.zeros((440, 560, 3), np.uint8)  # mirrored inside a black frame
+    framed[40:400, 40:520] = picture[:, ::-1]
+    (tmp_path / "edited.jpg").write_bytes(encode(framed, "JPEG", quality=85))
+    (tmp_path / "other.png").write_bytes(encode(detailed_photo(8, 480, 360), "PNG"))
+    plain = RUNNER.invoke(cli.app, ["compare", str(tmp_path / "edited.jpg"), str(tmp_path / "known.png")])
+    assert plain.exit_code == cli.EXIT_NO_MATCH
+    staged = RUNNER.invoke(
+        cli.app, ["compare", "--resilience", str(tmp_path / "edited.jpg"), str(tmp_path / "known.png")]
+    )
+    assert staged.exit_code == 0, staged.output
+    assert "via " in staged.stdout
+    assert "flipy" in staged.stdout
+    assert staged.stdout.rstrip().endswith(": match")
+    other = RUNNER.invoke(
+        cli.app, ["compare", "--resilience", str(tmp_path / "other.png"), str(tmp_path / "known.png")]
+    )
+    assert other.exit_code == cli.EXIT_NO_MATCH
+    assert "no match with the resilience stage (threshold 31, inclusive)" in other.stdout
+    hashed = RUNNER.invoke(
+        cli.app, ["compare", "--resilience", "pdq:" + "0" * 64, str(tmp_path / "known.png")]
+    )
+    assert "--resilience compares two files" in str(hashed.exception)

@@ -277,11 +277,22 @@ def compare_command(
     threshold: Annotated[int | None, typer.Option(help="Inclusive; default: the algorithm's.")] = None,
     mode: ModeOption = HashMode.EXACT,
     no_exif_orientation: NoExifOption = False,
+    resilience: Annotated[
+        bool,
+        typer.Option(
+            "--resilience",
+            help="Match A against picture B as `match` would against a bank built from B: with the "
+            "resilience stage (flips, turns, borders, crops) and its verification. Both must be files.",
+        ),
+    ] = False,
 ) -> None:
     """Print the distance between A and B and whether they match (exit 0 match, 1 no match)."""
     registry = default_registry()
     chosen = registry.get(algorithm.strip().lower())
     options = DecodeOptions(apply_exif_orientation=not no_exif_orientation)
+    if resilience:
+        _compare_through_a_bank(first, second, chosen, threshold, mode, options)
+        return
     hasher = FileHasher([chosen], mode=mode, decode_options=options)
     results = [_hash_operand(op, hasher, registry, chosen.name) for op in (first, second)]
     limit = chosen.threshold if threshold is None else threshold
@@ -299,6 +310,59 @@ def compare_command(
     typer.echo(f"{chosen.name} distance {distance} {unit} (threshold {limit}, inclusive): {verdict}")
     if verdict != "match":
         raise typer.Exit(EXIT_NO_MATCH)
+
+
+def _compare_through_a_bank(
+    query: str,
+    known: str,
+    chosen: HashAlgorithm,
+    threshold: int | None,
+    mode: HashMode,
+    options: DecodeOptions,
+) -> None:
+    """``compare --resilience``: B goes into a throwaway bank as ``bank add-images`` puts it (regions,
+    keypoints), and A is matched against it by the engine, stage and verification included."""
+    import tempfile
+
+    from mediamatch.engine.bank_images import add_images
+    from mediamatch.store import Store
+
+    missing = [operand for operand in (query, known) if not Path(operand).is_file()]
+    if missing:
+        raise MediamatchError(
+            f"--resilience compares two files (it derives variants from the pictures): {missing[0]!r}"
+        )
+    registry = default_registry()
+    with tempfile.TemporaryDirectory(prefix="mediamatch-compare-") as folder:
+        store = Store(f"sqlite:///{Path(folder) / 'compare.sqlite3'}")
+        try:
+            thresholds = None if threshold is None else {chosen.name: threshold}
+            store.create_bank("COMPARED", thresholds=thresholds)
+            added = add_images(
+                store, registry, "COMPARED", [known], algorithms=(chosen.name,), decode_options=options
+            )
+            if added.errors:
+                _, error = added.errors[0]
+                raise MediamatchError(f"{known}: {error.kind}: {error.message}")
+            stage = Resilience()
+            matcher = Matcher(store, registry, ["COMPARED"], mode=mode, resilience=stage)
+            found = matcher.match_file(query)
+        finally:
+            store.close()
+    if found.error is not None:
+        raise MediamatchError(f"{query}: {found.error.kind}: {found.error.message}")
+    default = stage.thresholds.get(chosen.name, chosen.threshold)
+    limit = f"threshold {default if threshold is None else threshold}, inclusive"
+    if found.low_quality:
+        typer.echo(f"{chosen.name}: no match: A's quality is below the minimum of {chosen.min_quality}")
+        raise typer.Exit(EXIT_NO_MATCH)
+    if not found.matches:
+        typer.echo(f"{chosen.name}: no match with the resilience stage ({limit})")
+        raise typer.Exit(EXIT_NO_MATCH)
+    best = min(found.matches, key=lambda match: match.distance)
+    checked = "verified by keypoints" if best.verified else "decided by the hash"
+    distance = f"{chosen.name} distance {best.distance} {chosen.distance_unit} via {best.variant}"
+    typer.echo(f"{distance} ({limit}; {checked}): match")
 
 
 @app.command("match")

@@ -144,9 +144,25 @@ def import_command(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Hash-list file.")],
     list_format: FormatOption = None,
     algorithm: AlgorithmOption = None,
+    allow_degenerate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-degenerate",
+            help="Keep hashes that would match unrelated content (all-zero PDQ, an empty file's MD5); "
+            "refused by default.",
+        ),
+    ] = False,
 ) -> None:
     """Import a hash list: all of it, or nothing if any record is bad (errors name their lines)."""
-    report = import_file(open_store(context), default_registry(), name, path, list_format, algorithm)
+    report = import_file(
+        open_store(context),
+        default_registry(),
+        name,
+        path,
+        list_format,
+        algorithm,
+        allow_degenerate=allow_degenerate,
+    )
     typer.echo(
         f"{report.format.value}: {report.records} records, {report.added} entries added, "
         f"{report.already_present} already present, {report.deleted} deleted, "

@@ -13,7 +13,7 @@ import uvicorn
 from mediamatch.cli_banks import open_store
 from mediamatch.service.settings import Settings
 from mediamatch.store import Store
-from mediamatch.store.accounts import SCOPES, AccountStore, ApiKey, Environment
+from mediamatch.store.accounts import SCOPES, AccountStore, ApiKey, Environment, Organisation
 
 keys_app = typer.Typer(help="Manage API keys of the matching service.", no_args_is_help=True)
 org_app = typer.Typer(help="Manage organisations.", no_args_is_help=True)
@@ -72,7 +72,10 @@ def list_organisations(context: typer.Context) -> None:
     keys, banks = _counts(accounts)
     for organisation in found:
         active, owned = keys.get(organisation.id, 0), banks.get(organisation.id, 0)
-        typer.echo(f"{organisation.name}\t{organisation.created_at:%Y-%m-%d}\t{active} keys\t{owned} banks")
+        typer.echo(
+            f"{organisation.name}\t{organisation.created_at:%Y-%m-%d}\t{active} keys\t{owned} banks"
+            f"\t{_organisation_state(organisation)}"
+        )
 
 
 @org_app.command("show")
@@ -80,7 +83,10 @@ def show_organisation(context: typer.Context, name: str) -> None:
     """One organisation: when it was made, its keys (active or revoked) and the banks it owns."""
     accounts = _accounts(context)
     organisation = accounts.organisation(name)
-    typer.echo(f"organisation {organisation.name}, created {organisation.created_at:%Y-%m-%d %H:%M} UTC")
+    typer.echo(
+        f"organisation {organisation.name}, created {organisation.created_at:%Y-%m-%d %H:%M} UTC, "
+        f"{_organisation_state(organisation)}"
+    )
     for key in accounts.list_keys():
         if key.organisation_id == organisation.id:
             typer.echo(
@@ -89,6 +95,30 @@ def show_organisation(context: typer.Context, name: str) -> None:
     for bank in accounts.store.banks():
         if bank.organisation_id == organisation.id:
             typer.echo(f"bank {bank.name}")
+
+
+@org_app.command("disable")
+def disable_organisation(
+    context: typer.Context,
+    name: str,
+    reason: Annotated[str, typer.Option(help="Why: kept with the organisation and in the audit log.")],
+) -> None:
+    """Refuse every key of the organisation (HTTP 403) until it is enabled again; nothing is deleted."""
+    organisation = _accounts(context).disable_organisation(name, reason)
+    typer.echo(f"organisation {organisation.name} {_organisation_state(organisation)}")
+
+
+@org_app.command("enable")
+def enable_organisation(context: typer.Context, name: str) -> None:
+    """Accept the organisation's keys again (those not revoked)."""
+    organisation = _accounts(context).enable_organisation(name)
+    typer.echo(f"organisation {organisation.name} {_organisation_state(organisation)}")
+
+
+def _organisation_state(organisation: Organisation) -> str:
+    if organisation.disabled_at is None:
+        return "enabled"
+    return f"disabled {organisation.disabled_at:%Y-%m-%d %H:%M} UTC: {organisation.disabled_reason}"
 
 
 def _counts(accounts: AccountStore) -> tuple[Counter[int], Counter[int]]:

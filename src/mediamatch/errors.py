@@ -40,6 +40,11 @@ class InvalidHash(MediamatchError):
     """A hash text or value is malformed for its algorithm."""
 
 
+class DegenerateHash(InvalidHash):
+    """A well-formed hash that would match unrelated content (all zeros, an empty file's digest):
+    banks refuse it unless told to keep it."""
+
+
 class UnknownAlgorithm(MediamatchError):
     """No algorithm with this name is registered."""
 

@@ -235,3 +235,14 @@ def test_text_paths_may_hold_spaces_and_a_failed_import_names_the_formats(store:
     message = str(failure.value)
     assert message.startswith("2 bad records read as plain (detected from its first bytes; other formats: ")
     assert all(f.value in message for f in ListFormat)
+
+
+def test_degenerate_hashes_are_bad_records_unless_allowed(store: Store) -> None:
+    listing = f"pdq:{PDQ_A}\npdq:{'0' * 64}\nmd5:{md5('')}\n".encode()
+    with pytest.raises(ImportFailed) as refused:
+        import_stream(store, REGISTRY, "TARGET", io.BytesIO(listing))
+    assert [line for line, _ in refused.value.errors] == [2, 3]
+    assert "--allow-degenerate" in str(refused.value)
+    assert store.count_entries("TARGET") == 0
+    report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(listing), allow_degenerate=True)
+    assert report.added == 3

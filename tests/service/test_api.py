@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import update
 
 from mediamatch.samples import encode, synthetic_photo
+from mediamatch.service.settings import Settings
 from mediamatch.store.accounts import AccountStore
 from mediamatch.store.models import BankRow
 from tests.hostile import png_declaring
@@ -210,3 +211,25 @@ def test_a_revoked_key_is_refused_once_the_key_cache_expires(service: Service) -
     started = keys.clock()
     keys.clock = lambda: started + keys.ttl + 0.001  # the cache's time has passed
     assert service.client.post("/v1/match", content=PHOTO, headers=headers).status_code == 401
+
+
+def test_a_disabled_organisation_is_refused_with_403_until_enabled(service: Service) -> None:
+    headers = {**service.headers("matcher"), "Content-Type": "image/jpeg"}
+    accounts = AccountStore(service.store, Settings().key_pepper.encode())
+    keys = service.client.app.state.mediamatch.keys  # type: ignore[attr-defined]
+    started = keys.clock()
+    accounts.disable_organisation("acme", "vetting lapsed")
+    keys.clock = lambda: started + keys.ttl + 0.001
+    refused = service.client.post("/v1/match", content=PHOTO, headers=headers)
+    assert refused.status_code == 403
+    assert "organisation of this API key is disabled" in refused.json()["error"]["message"]
+    assert "vetting lapsed" not in refused.text  # the operator's reason stays with the operator
+    assert (
+        service.client.post(
+            "/v1/match", content=PHOTO, headers=service.headers("rival") | {"Content-Type": "image/jpeg"}
+        ).status_code
+        == 200
+    )
+    accounts.enable_organisation("acme")
+    keys.clock = lambda: started + 2 * keys.ttl + 0.002
+    assert service.client.post("/v1/match", content=PHOTO, headers=headers).status_code == 200

@@ -88,3 +88,23 @@ def test_an_organisations_suppression_bank_cancels_only_its_own_matches(service:
     assert [m["bank"] for m in acme["results"][0]["suppressed_by"]] == ["ACME_FALSE_POSITIVES"]
     assert [m["bank"] for m in rival["results"][0]["matches"]] == ["SHARED"]
     assert "suppressed" not in rival["results"][0]
+
+
+def test_degenerate_hashes_are_refused_unless_allowed(service: Service) -> None:
+    client, curator = service.client, service.headers("curator")
+    client.post("/v1/banks", json={"name": "ACME_JUNK"}, headers=curator)
+    zeros = {"entries": [{"algorithm": "pdq", "hash": HASH}, {"algorithm": "pdq", "hash": "0" * 64}]}
+    refused = client.post("/v1/banks/ACME_JUNK/entries", json=zeros, headers=curator)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["kind"] == "DegenerateHash"
+    assert refused.json()["error"]["message"].startswith("entry 1: degenerate pdq hash: 0 of 256 bits set")
+    allowed = client.post(
+        "/v1/banks/ACME_JUNK/entries", json={**zeros, "allow_degenerate": True}, headers=curator
+    )
+    assert allowed.json() == {"added": 2, "already_present": 0}
+    empty_md5 = b"signal_type,signal_value\nmd5,d41d8cd98f00b204e9800998ecf8427e\n"
+    listed = client.post("/v1/banks/ACME_JUNK/import", content=empty_md5, headers=curator)
+    assert listed.status_code == 422
+    assert "line 2: degenerate md5 hash: the digest of an empty file" in listed.json()["error"]["message"]
+    kept = client.post("/v1/banks/ACME_JUNK/import?allow_degenerate=true", content=empty_md5, headers=curator)
+    assert kept.json()["added"] == 1

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mediamatch.errors import AccountError, AuthenticationFailed
+from mediamatch.errors import AccountError, AuthenticationFailed, PermissionDenied
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore, AuditRecord, Environment
 
@@ -153,3 +153,21 @@ def test_the_audit_log_reads_back_filtered_and_paged(accounts: AccountStore) -> 
     assert [e.key_id for e in accounts.audit_page(AuditQuery(key_id="k0"))[0]] == ["k0"] * 4
     with pytest.raises(AccountError):
         accounts.audit_page(AuditQuery(limit=0))
+
+
+def test_a_disabled_organisations_keys_are_refused_until_it_is_enabled(accounts: AccountStore) -> None:
+    accounts.create_organisation("acme")
+    accounts.create_organisation("rival")
+    _, token = accounts.create_key("acme", "k", ["match"], Environment.LIVE)
+    _, rival = accounts.create_key("rival", "k", ["match"], Environment.LIVE)
+    disabled = accounts.disable_organisation("acme", "vetting lapsed")
+    assert (disabled.enabled, disabled.disabled_reason) == (False, "vetting lapsed")
+    with pytest.raises(PermissionDenied, match="organisation of this API key is disabled"):
+        accounts.verify(token)
+    assert accounts.verify(rival).organisation == "rival"
+    again = accounts.disable_organisation("acme", "still lapsed")
+    assert (again.disabled_at, again.disabled_reason) == (disabled.disabled_at, "still lapsed")
+    with pytest.raises(AccountError, match="say why"):
+        accounts.disable_organisation("rival", "  ")
+    assert accounts.enable_organisation("acme").enabled
+    assert accounts.verify(token).organisation == "acme"

@@ -35,16 +35,17 @@ def test_a_store_behind_the_newest_migration_is_upgraded_when_opened(tmp_path: P
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     Store(url).close()
     engine = create_engine(url)
-    with engine.begin() as connection:  # as 0010 left it: reports without their request's key
-        connection.execute(text("DROP INDEX uq_reports_organisation_idempotency"))
-        connection.execute(text("ALTER TABLE reports DROP COLUMN idempotency_key"))
-        connection.execute(text("ALTER TABLE reports DROP COLUMN request_digest"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+    with engine.begin() as connection:  # as 0011 left it: organisations could not be disabled
+        connection.execute(text("INSERT INTO organisations (name, created_at) VALUES ('acme', '2026-01-01')"))
+        connection.execute(text("ALTER TABLE organisations DROP COLUMN disabled_reason"))
+        connection.execute(text("ALTER TABLE organisations DROP COLUMN disabled_at"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0011'"))
     engine.dispose()
     store = Store(url)
     with store.engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
         )
-        assert connection.execute(text("SELECT count(idempotency_key) FROM reports")).scalar_one() == 0
+        assert connection.execute(text("SELECT count(disabled_at) FROM organisations")).scalar_one() == 0
+        assert connection.execute(text("SELECT count(*) FROM organisations")).scalar_one() == 1
     store.close()

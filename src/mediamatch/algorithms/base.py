@@ -146,6 +146,12 @@ class HashAlgorithm(ABC):
         """Wrap raw bytes as this algorithm's value; implementations check the length."""
         return HashValue(self.name, self.version, bytes(data))
 
+    def degenerate(self, value: HashValue) -> str | None:
+        """Why ``value`` would match unrelated content (an all-zero hash, the digest of an empty
+        file), or None for a value that carries information. Banks refuse such values unless told
+        to keep them. Default: no value is degenerate."""
+        return None
+
     def is_match(self, a: HashValue, b: HashValue, threshold: int | None = None) -> bool:
         """True when ``distance(a, b) <= threshold`` (the configured threshold by default)."""
         limit = self.threshold if threshold is None else threshold

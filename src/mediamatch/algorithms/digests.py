@@ -58,6 +58,11 @@ class _HashlibAlgorithm(FileHashAlgorithm):
     def new_digest(self) -> Digest:
         return hashlib.new(self.hashlib_name, usedforsecurity=False)
 
+    def degenerate(self, value: HashValue) -> str | None:
+        if self.own(value).data == hashlib.new(self.hashlib_name, b"", usedforsecurity=False).digest():
+            return "the digest of an empty file (it matches every empty upload)"
+        return None
+
     def examples(self) -> Sequence[str]:
         return tuple(self.format(self.hash_bytes(data).value) for data in self.example_inputs)
 

@@ -410,6 +410,12 @@ class GradGridAlgorithm(ImageHashAlgorithm):
     def format(self, value: HashValue) -> str:
         return base64.b64encode(self.own(value).data).decode("ascii")
 
+    def degenerate(self, value: HashValue) -> str | None:
+        """Degenerate when every byte is the same (a flat picture's all-zero hash, or a made-up one)."""
+        if len(set(self.own(value).data)) <= 1:
+            return "every byte the same (a flat picture's hash matches every other flat picture)"
+        return None
+
     def distance(self, a: HashValue, b: HashValue) -> int:
         left = np.frombuffer(self.own(a).data, dtype=np.uint8).astype(np.int64)
         right = np.frombuffer(self.own(b).data, dtype=np.uint8).astype(np.int64)

@@ -24,6 +24,7 @@ from mediamatch.algorithms.base import (
     BitStringAlgorithm,
     Dihedral,
     HashResult,
+    HashValue,
     ImageHashAlgorithm,
     RGBPixels,
 )
@@ -110,6 +111,9 @@ class PdqAlgorithm(BitStringAlgorithm, ImageHashAlgorithm):
             results[variant] = HashResult(self.from_bytes(coefficients_to_bytes(turned)), quality)
         return results
 
+    def degenerate(self, value: HashValue) -> str | None:
+        return degenerate_pdq(self.own(value).data)
+
     def negative(self, result: HashResult) -> HashResult:
         """The bitwise complement: the negative's luminance is 255 minus the picture's, so every DCT
         coefficient but the DC term changes sign and each lands on the other side of the median
@@ -123,3 +127,20 @@ class PdqAlgorithm(BitStringAlgorithm, ImageHashAlgorithm):
             "30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af",
             "0" * 64,
         )
+
+
+PDQ_MIN_WEIGHT, PDQ_MAX_WEIGHT = 32, 224
+"""A PDQ hash sets the bits of coefficients above their median: about 128 of 256, fewer only where
+many coefficients tie (a nearly flat picture). Outside these bounds a value is no picture's hash."""
+PDQ_MIN_DISTINCT_BYTES = 4
+"""A real hash's 32 bytes take many values; one word repeated (``55...``, ``ff00...``) is made up."""
+
+
+def degenerate_pdq(data: bytes) -> str | None:
+    """Why 32 PDQ bytes would match junk (an all-zero, all-one or repeated-pattern hash), or None."""
+    weight = int.from_bytes(data, "big").bit_count()
+    if not PDQ_MIN_WEIGHT <= weight <= PDQ_MAX_WEIGHT:
+        return f"{weight} of 256 bits set (a picture's PDQ sets about 128)"
+    if len(set(data)) < PDQ_MIN_DISTINCT_BYTES:
+        return "a short pattern repeated (no picture's PDQ hash)"
+    return None

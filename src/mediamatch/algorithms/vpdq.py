@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mediamatch.algorithms.base import Dihedral, HashResult, HashValue, RGBPixels, VideoHashAlgorithm
-from mediamatch.algorithms.pdq import PdqAlgorithm
+from mediamatch.algorithms.pdq import PdqAlgorithm, degenerate_pdq
 from mediamatch.algorithms.vpdq_regions import Region, region_images
 from mediamatch.errors import CorruptMedia, InvalidHash
 from mediamatch.media.video import VideoFrame
@@ -320,6 +320,13 @@ class VpdqAlgorithm(VideoHashAlgorithm):
         if not frames:
             raise InvalidHash("a vpdq hash has at least one frame")
         return HashValue(self.name, self.version, encode_frames(frames))
+
+    def degenerate(self, value: HashValue) -> str | None:
+        """Degenerate when every frame's PDQ is (a video of one flat colour, or made-up frames)."""
+        reasons = [degenerate_pdq(frame.pdq) for frame in self.frames(value)]
+        if all(reasons):
+            return f"every frame's PDQ is degenerate: {reasons[0]}"
+        return None
 
     def frames(self, value: HashValue) -> list[VpdqFrame]:
         return decode_frames(self.own(value).data)

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING
 
 from mediamatch.algorithms import AlgorithmRegistry
 from mediamatch.engine.hashlists import READERS, WRITERS, ListFormat, RowError, detect_format
-from mediamatch.errors import ImportFailed
+from mediamatch.errors import DegenerateHash, ImportFailed
 from mediamatch.store import NewEntry
 
 if TYPE_CHECKING:
@@ -38,9 +38,35 @@ class ImportReport:
     skipped_fingerprints: int
 
 
+KEEP_DEGENERATE = "--allow-degenerate, or allow_degenerate=true through the API, keeps it"
+
+
+def degenerate_reason(registry: AlgorithmRegistry, entry: NewEntry) -> str | None:
+    """Why the entry's hash would match unrelated content, or None (``HashAlgorithm.degenerate``)."""
+    algorithm = registry.get(entry.algorithm)
+    reason = algorithm.degenerate(algorithm.from_bytes(entry.hash))
+    return None if reason is None else f"degenerate {entry.algorithm} hash: {reason}"
+
+
+def refuse_degenerate(registry: AlgorithmRegistry, entries: list[NewEntry]) -> None:
+    """Raise DegenerateHash naming every entry (by position) whose hash is degenerate."""
+    found = [(number, degenerate_reason(registry, e)) for number, e in enumerate(entries)]
+    bad = [f"entry {number}: {reason}" for number, reason in found if reason is not None]
+    if bad:
+        raise DegenerateHash(f"{'; '.join(bad[:20])} ({KEEP_DEGENERATE})")
+
+
 class _Importer:
-    def __init__(self, store: Store, bank: str, connection: Connection) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: AlgorithmRegistry,
+        bank: str,
+        connection: Connection,
+        allow_degenerate: bool,
+    ) -> None:
         self.store, self.bank, self.connection = store, bank, connection
+        self.registry, self.allow_degenerate = registry, allow_degenerate
         self.pending: list[NewEntry] = []
         self.errors: list[tuple[int, str]] = []
         self.records = self.offered = self.added = self.deleted = self.skipped = 0
@@ -52,6 +78,11 @@ class _Importer:
 
     def take(self, record: object) -> None:
         self.records += 1
+        if not isinstance(record, RowError) and not self.allow_degenerate:
+            reasons = [degenerate_reason(self.registry, e) for e in record.entries]  # type: ignore[attr-defined]
+            reason = next((r for r in reasons if r is not None), None)
+            if reason is not None:
+                record = RowError(record.line, f"{reason} ({KEEP_DEGENERATE})")  # type: ignore[attr-defined]
         if isinstance(record, RowError):
             if len(self.errors) < ERRORS_KEPT:
                 self.errors.append((record.line, record.message))
@@ -77,14 +108,20 @@ def import_stream(
     stream: IO[bytes],
     list_format: ListFormat | None = None,
     algorithm: str | None = None,
+    *,
+    allow_degenerate: bool = False,
 ) -> ImportReport:
-    """Import one hash list into ``bank``; raises ImportFailed (storing nothing) on any bad record."""
+    """Import one hash list into ``bank``; raises ImportFailed (storing nothing) on any bad record.
+
+    A degenerate hash (``HashAlgorithm.degenerate``: all zeros, an empty file's digest) is a bad
+    record unless ``allow_degenerate``.
+    """
     chosen = list_format or detect_format(stream)
     if algorithm is not None:
         registry.get(algorithm)
     with store.transaction() as connection:
         store.bank(bank, connection)
-        importer = _Importer(store, bank, connection)
+        importer = _Importer(store, registry, bank, connection, allow_degenerate)
         for record in READERS[chosen](stream, registry, algorithm):
             importer.take(record)
         importer.flush()
@@ -114,9 +151,13 @@ def import_file(
     path: Path,
     list_format: ListFormat | None = None,
     algorithm: str | None = None,
+    *,
+    allow_degenerate: bool = False,
 ) -> ImportReport:
     with path.open("rb") as stream:
-        return import_stream(store, registry, bank, stream, list_format, algorithm)
+        return import_stream(
+            store, registry, bank, stream, list_format, algorithm, allow_degenerate=allow_degenerate
+        )
 
 
 def export_stream(

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mediamatch.errors import AccountError, AuthenticationFailed
+from mediamatch.errors import AccountError, AuthenticationFailed, PermissionDenied
 from mediamatch.store.models import ApiKeyRow, AuditRow, OrganisationRow
 from mediamatch.store.records import as_utc, as_utc_or_none
 from mediamatch.store.store import Store
@@ -43,6 +43,13 @@ class Organisation:
     id: int
     name: str
     created_at: datetime
+    disabled_at: datetime | None = None
+    """Set while disabled: every key of the organisation is refused (``verify``)."""
+    disabled_reason: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +188,7 @@ class AccountStore:
         """Every organisation, by name."""
         with self.store.engine.connect() as connection:
             rows = connection.execute(select(OrganisationRow.__table__).order_by(OrganisationRow.name)).all()
-        return [Organisation(row.id, row.name, as_utc(row.created_at)) for row in rows]
+        return [_organisation(row) for row in rows]
 
     def organisation(self, name: str) -> Organisation:
         with self.store.engine.connect() as connection:
@@ -190,7 +197,37 @@ class AccountStore:
             ).first()
         if row is None:
             raise AccountError(f"no organisation named {name}")
-        return Organisation(row.id, row.name, as_utc(row.created_at))
+        return _organisation(row)
+
+    def disable_organisation(self, name: str, reason: str) -> Organisation:
+        """Refuse every key of the organisation from now on (within the service's key cache time);
+        its banks, keys, reports and audit stay. Disabling a disabled organisation keeps its first
+        time and updates the reason."""
+        if not reason.strip():
+            raise AccountError("say why the organisation is disabled (a reason is kept with it)")
+        owner = self.organisation(name)
+        values = {"disabled_at": owner.disabled_at or datetime.now(UTC), "disabled_reason": reason.strip()}
+        with self.store.engine.begin() as connection:
+            connection.execute(update(OrganisationRow).where(OrganisationRow.id == owner.id).values(**values))
+        self._audit_decision(owner, "organisation disabled", f"disabled: {reason.strip()}")
+        return self.organisation(name)
+
+    def enable_organisation(self, name: str) -> Organisation:
+        """Accept the organisation's keys again (those not revoked meanwhile)."""
+        owner = self.organisation(name)
+        with self.store.engine.begin() as connection:
+            connection.execute(
+                update(OrganisationRow)
+                .where(OrganisationRow.id == owner.id)
+                .values(disabled_at=None, disabled_reason=None)
+            )
+        self._audit_decision(owner, "organisation enabled", "enabled")
+        return self.organisation(name)
+
+    def _audit_decision(self, organisation: Organisation, action: str, outcome: str) -> None:
+        """An operator's decision about an organisation, in the audit log beside its requests."""
+        record = AuditRecord(secrets.token_hex(8), None, organisation.id, action, 0, (), outcome, 0.0)
+        self.audit(record)
 
     def create_key(
         self,
@@ -280,8 +317,11 @@ class AccountStore:
         if parsed is None:
             raise AuthenticationFailed("malformed API key")
         environment, key_id, secret = parsed.groups()
+        query = select(
+            ApiKeyRow.__table__, OrganisationRow.disabled_at.label("organisation_disabled_at")
+        ).join(OrganisationRow, OrganisationRow.id == ApiKeyRow.organisation_id)
         with self.store.engine.connect() as connection:
-            row = connection.execute(select(ApiKeyRow.__table__).where(ApiKeyRow.key_id == key_id)).first()
+            row = connection.execute(query.where(ApiKeyRow.key_id == key_id)).first()
         valid = row is not None and hmac.compare_digest(row.secret_hash, self._digest(row.salt, secret))
         if row is not None and not valid and row.pepper_id not in (None, self.pepper_id):
             raise AuthenticationFailed(
@@ -292,6 +332,10 @@ class AccountStore:
             raise AuthenticationFailed("unknown API key")
         if row.revoked_at is not None:
             raise AuthenticationFailed("API key revoked")
+        if row.organisation_disabled_at is not None:
+            raise PermissionDenied(
+                "the organisation of this API key is disabled; ask the operator of this service"
+            )
         return self.key(key_id)
 
     def audit(self, record: AuditRecord) -> None:
@@ -360,3 +404,9 @@ class AccountStore:
             names = {int(number): str(name) for number, name in organisations}
         page = [_audit_entry(row, names) for row in rows[: query.limit]]
         return page, (page[-1].id if len(rows) > query.limit else None)
+
+
+def _organisation(row: Row[Any]) -> Organisation:
+    return Organisation(
+        row.id, row.name, as_utc(row.created_at), as_utc_or_none(row.disabled_at), row.disabled_reason
+    )

@@ -47,7 +47,7 @@ from mediamatch.store.records import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 """The newest migration in ``MIGRATIONS`` (a test keeps the two in step)."""
 BATCH = 10_000
 ENV_URL = "MEDIAMATCH_DB"

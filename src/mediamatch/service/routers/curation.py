@@ -7,6 +7,7 @@ never to matching-only keys.
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from mediamatch.engine.banks import import_stream
+from mediamatch.engine.banks import import_stream, refuse_degenerate
 from mediamatch.engine.hashlists import ListFormat
 from mediamatch.errors import BankNotFound, PermissionDenied
 from mediamatch.service.auth import require
@@ -48,6 +49,11 @@ class EntryCreate(BaseModel):
 
 class EntriesCreate(BaseModel):
     entries: list[EntryCreate] = Field(max_length=10_000)
+    allow_degenerate: bool = Field(
+        default=False,
+        description="Keep hashes that would match unrelated content (all-zero PDQ, an empty file's "
+        "digest); without it they are refused with 422 DegenerateHash.",
+    )
 
 
 def _state(request: Request) -> ServiceState:
@@ -164,6 +170,8 @@ async def add_entries(request: Request, key: Curator, name: str, body: EntriesCr
         )
         for e in body.entries
     ]
+    if not body.allow_degenerate:
+        refuse_degenerate(state.registry, entries)
     added = await run_in_threadpool(state.store.add_entries, name, entries)
     return {"added": added, "already_present": len(entries) - added}
 
@@ -184,13 +192,25 @@ async def import_list(
     key: Curator,
     name: str,
     list_format: Annotated[ListFormat | None, Query(alias="format")] = None,
+    allow_degenerate: Annotated[
+        bool, Query(description="Keep degenerate hashes (refused by default).")
+    ] = False,
 ) -> dict[str, Any]:
-    """Import a hash list sent as the body; all of it or nothing (422 naming the bad lines)."""
+    """Import a hash list sent as the body; all of it or nothing (422 naming the bad lines, among
+    them degenerate hashes unless ``allow_degenerate``)."""
     state = _state(request)
     writable_bank(state, key, name)
     body = await read_body(request, state.settings.max_request_bytes)
     report = await run_in_threadpool(
-        import_stream, state.store, state.registry, name, io.BytesIO(body), list_format
+        functools.partial(
+            import_stream,
+            state.store,
+            state.registry,
+            name,
+            io.BytesIO(body),
+            list_format,
+            allow_degenerate=allow_degenerate,
+        )
     )
     return {
         "format": report.format.value,
