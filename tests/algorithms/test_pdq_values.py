@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from mediamatch.algorithms import HashValue, PdqAlgorithm
@@ -73,3 +74,17 @@ def test_require_usable_raises_low_quality_below_the_floor() -> None:
         PDQ.require_usable(flat)
     good = PDQ.hash_pixels(synthetic_photo(0))
     assert PDQ.require_usable(good) == good.value
+
+
+def test_the_reduced_scale_operator_is_a_weighted_mean_and_exact_at_full_scale() -> None:
+    from mediamatch.algorithms import pdq_kernels
+    from mediamatch.samples import detailed_photo
+
+    for full, reduced in [(1280, 320), (1000, 125), (513, 257), (300, 300)]:
+        operator = pdq_kernels.reduced_axis_operator(full, reduced)
+        assert operator.shape == (pdq_kernels.GRID, reduced)
+        assert np.allclose(operator.sum(axis=1), 1.0, atol=1e-5)
+        assert (operator >= 0).all()
+    picture = detailed_photo(2, 300, 200)
+    same = pdq_kernels.downsample_64_reduced(picture, 200, 300)
+    assert np.allclose(same, pdq_kernels.downsample_64(picture), atol=1e-3)

@@ -185,6 +185,12 @@ class ImageHashAlgorithm(HashAlgorithm):
     def hash_pixels(self, pixels: RGBPixels) -> HashResult:
         """Hash a C-contiguous ``(height, width, 3)`` uint8 RGB array."""
 
+    def hash_reduced(self, pixels: RGBPixels, full_size: tuple[int, int]) -> HashResult:
+        """Hash pixels decoded at reduced scale from a picture of ``full_size`` (width, height), as
+        close as the algorithm can to ``hash_pixels`` of the full-scale picture (fast modes use it).
+        Default: ``hash_pixels(pixels)``."""
+        return self.hash_pixels(pixels)
+
     def hash_dihedral(self, pixels: RGBPixels) -> Mapping[Dihedral, HashResult]:
         """Hashes of all eight rotations and reflections; only where ``has_dihedral`` is declared."""
         raise CapabilityNotSupported(f"{self.name} does not compute dihedral variants")

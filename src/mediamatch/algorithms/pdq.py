@@ -103,6 +103,20 @@ class PdqAlgorithm(BitStringAlgorithm, ImageHashAlgorithm):
         coefficients, quality = pdq_coefficients(pixels)
         return HashResult(self.from_bytes(coefficients_to_bytes(coefficients)), quality)
 
+    def hash_reduced(self, pixels: RGBPixels, full_size: tuple[int, int]) -> HashResult:
+        """PDQ of the full-scale picture estimated from a reduced decode: the reference's filter at
+        full scale, applied through ``pdq_kernels.downsample_64_reduced`` (within 4 bits of the
+        exact hash on the project's photographs, where hashing the reduced pixels as they are
+        drifted up to 34)."""
+        width, height = full_size
+        rows, cols = pixels.shape[0], pixels.shape[1]
+        if (rows, cols) == (height, width) or min(rows, cols) < pdq_kernels.MIN_HASHABLE_DIM:
+            return self.hash_pixels(pixels)
+        grid = pdq_kernels.downsample_64_reduced(pixels, height, width)
+        quality = int(pdq_kernels.quality_metric(grid))
+        coefficients = pdq_kernels.dct_16x16(grid)
+        return HashResult(self.from_bytes(coefficients_to_bytes(coefficients)), quality)
+
     def hash_dihedral(self, pixels: RGBPixels) -> Mapping[Dihedral, HashResult]:
         coefficients, quality = pdq_coefficients(pixels)
         results: dict[Dihedral, HashResult] = {}

@@ -25,6 +25,7 @@ float64 first, as ``pdqhash`` does on the Python side before calling the C++ cor
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -338,3 +339,55 @@ def dct_16x16(grid: Float32Array) -> Float32Array:
     """Coefficients (1..16)x(1..16) of the 2-D DCT of the 64x64 grid, summed in reference order."""
     coefficients: Float32Array = _dct_64_to_16(grid, DCT_MATRIX)
     return coefficients
+
+
+def _box_bounds(length: int, window: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """First and last input index (inclusive) that each output of ``_box_1d`` averages."""
+    half = (window + 2) // 2
+    outputs = np.arange(length)
+    return np.maximum(outputs + half - window, 0), np.minimum(outputs + half - 1, length - 1)
+
+
+@functools.lru_cache(maxsize=256)
+def reduced_axis_operator(full: int, reduced: int) -> Float32Array:
+    """The ``(64, reduced)`` weights that take one axis of a picture decoded at reduced scale
+    (``reduced`` pixels standing for ``full``) to what the reference's two box passes and
+    decimation give along that axis at full scale.
+
+    Each reduced pixel is taken to be the mean of the full-scale pixels it covers (``full /
+    reduced`` of them, fractionally at its edges): the full-scale filter's weights, with the
+    reference's window width, off-centre boxes and shrinking windows at the ends, are integrated
+    over each reduced pixel's footprint. Fast mode uses it because hashing the reduced pixels as a
+    picture of their own size filters with a window computed from the smaller size, sampled at
+    other positions: up to 34 bits apart from exact mode on ordinary photographs, against 4 this way.
+    """
+    window = jarosz_window_size(full)
+    low, high = _box_bounds(full, window)
+    counts = (high - low + 1).astype(np.float64)
+    samples = decimation_indices(full)
+    # Row p of the two passes B·B is the mean, over the m that box p averages, of box m's weights.
+    steps = np.zeros((GRID, full + 1))
+    for row, sample in enumerate(samples):
+        middle = np.arange(low[sample], high[sample] + 1)
+        np.add.at(steps[row], low[middle], 1.0 / counts[middle])
+        np.add.at(steps[row], high[middle] + 1, -1.0 / counts[middle])
+    weights = np.cumsum(steps[:, :full], axis=1) / counts[samples][:, None]
+    # Integrate the piecewise-constant weights over each reduced pixel's footprint [j r, (j+1) r).
+    integral = np.concatenate([np.zeros((GRID, 1)), np.cumsum(weights, axis=1)], axis=1)
+    edges = np.linspace(0.0, float(full), reduced + 1)
+    whole = np.minimum(np.floor(edges).astype(np.int64), full - 1)
+    part = edges - whole
+    at_edges = integral[:, whole] + part * (integral[:, whole + 1] - integral[:, whole])
+    operator: Float32Array = np.diff(at_edges, axis=1).astype(np.float32)
+    return operator
+
+
+def downsample_64_reduced(rgb: UInt8Array, full_rows: int, full_cols: int) -> Float32Array:
+    """``downsample_64`` of the full-scale picture, estimated from ``rgb``, a reduced-scale decode
+    of it (``full_rows`` by ``full_cols`` at full scale): see ``reduced_axis_operator``."""
+    rows, cols = rgb.shape[0], rgb.shape[1]
+    luma = _copy_luma(np.ascontiguousarray(rgb))
+    grid: Float32Array = (
+        reduced_axis_operator(full_rows, rows) @ luma @ reduced_axis_operator(full_cols, cols).T
+    ).astype(np.float32)
+    return np.ascontiguousarray(grid)

@@ -39,7 +39,8 @@ FAST_MODE_SHORT_SIDE = 256
 
 class HashMode(enum.Enum):
     """``exact``: full-resolution decode, bit-exact with reference implementations.
-    ``fast``: reduced-scale decode (DCT-domain for JPEG) before hashing; a few bits may differ.
+    ``fast``: reduced-scale decode (DCT-domain for JPEG) before hashing, hashed with
+    ``hash_reduced`` (which estimates the full-scale hash); a few bits may differ.
     """
 
     EXACT = "exact"
@@ -153,6 +154,9 @@ class FileHasher:
         self.resilience = resilience if resilience is not None and resilience.enabled else None
 
     def hash_decoded(self, image: DecodedImage) -> dict[str, HashResult]:
+        """Each image algorithm's hash; of a reduced decode (fast mode), ``hash_reduced``."""
+        if image.reduced and image.full_size is not None:
+            return {a.name: a.hash_reduced(image.pixels, image.full_size) for a in self.image_algorithms}
         return {a.name: a.hash_pixels(image.pixels) for a in self.image_algorithms}
 
     def _hash_image(
@@ -161,6 +165,9 @@ class FileHasher:
         if self.resilience is None:
             return self.hash_decoded(image), {}, None
         variants, parts = query_views(image.pixels, self.image_algorithms, self.resilience)
+        if image.reduced:  # the whole picture's hash as fast mode makes it; the variants as they come
+            for name, result in self.hash_decoded(image).items():
+                variants[name][0] = dataclasses.replace(variants[name][0], result=result)
         picture = QueryPicture.of(image.pixels, parts)
         return {name: found[0].result for name, found in variants.items()}, variants, picture
 

@@ -88,6 +88,13 @@ class DecodedImage:
     pixels: RGBPixels
     media_type: MediaType
     source_size: tuple[int, int]
+    full_size: tuple[int, int] | None = None
+    """(width, height) the pixels would have at full scale, oriented as they are; set only when
+    they were decoded at reduced scale (``DecodeOptions.reduce_to``)."""
+
+    @property
+    def reduced(self) -> bool:
+        return self.full_size is not None and self.full_size != (self.pixels.shape[1], self.pixels.shape[0])
 
 
 def read_limited(source: Source, max_bytes: int) -> bytes:
@@ -205,14 +212,20 @@ def decoding(source: Source, options: DecodeOptions | None = None) -> Iterator[D
     _check_size(image, options)
     source_size = image.size
     with _reserved(image, options):
-        image = _orient(_load(image, options), options)
+        loaded = _load(image, options)
+        decoded_size = loaded.size
+        image = _orient(loaded, options)
+        turned = image.size != decoded_size  # a quarter turn by EXIF orientation swaps the sides
         try:
             pixels = to_rgb_array(image)
         except _DECODE_ERRORS as error:
             raise CorruptMedia(f"cannot convert {image.mode} pixels: {error}") from None
         finally:
             image.close()
-        yield DecodedImage(_shrink(pixels, media_type, options.reduce_to), media_type, source_size)
+        full_size = (source_size[1], source_size[0]) if turned else source_size
+        pixels = _shrink(pixels, media_type, options.reduce_to)
+        reduced = options.reduce_to is not None and full_size != (pixels.shape[1], pixels.shape[0])
+        yield DecodedImage(pixels, media_type, source_size, full_size if reduced else None)
 
 
 def _reserved(image: Image.Image, options: DecodeOptions) -> contextlib.AbstractContextManager[None]:
