@@ -31,14 +31,23 @@ typecheck: $(DEV_STAMP)
 imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
+# The API client generator the schema is tested with pins an older Typer than ours, so it gets an
+# environment of its own; if it cannot be installed, the generated-client test is skipped.
+GENERATOR_VENV := .venv-openapi
+GENERATOR := $(GENERATOR_VENV)/bin/openapi-python-client
+$(GENERATOR):
+	@$(PYTHON) -m venv $(GENERATOR_VENV) && \
+	$(GENERATOR_VENV)/bin/pip install --quiet 'openapi-python-client==0.29.1' || \
+	echo "openapi-python-client could not be installed: the generated-client test will be skipped"
+
 # PostgreSQL tests run whenever a server answers on 127.0.0.1:5432 (as in CI), unless the
 # caller names its own with MEDIAMATCH_TEST_POSTGRES_URL; otherwise they skip with that reason.
 PG_LOCAL := postgresql://postgres@127.0.0.1:5432/test
-pytest: $(DEV_STAMP) chromium
+pytest: $(DEV_STAMP) chromium $(GENERATOR)
 	@url="$${MEDIAMATCH_TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then \
 		url="$(PG_LOCAL)"; fi; \
-	MEDIAMATCH_TEST_POSTGRES_URL="$$url" $(BIN)/pytest -W error
+	MEDIAMATCH_TEST_POSTGRES_URL="$$url" MEDIAMATCH_OPENAPI_GENERATOR="$(GENERATOR)" $(BIN)/pytest -W error
 
 # The report's browser test needs Debian's chromium; installed when missing and apt is usable,
 # otherwise that test is skipped with its reason.
@@ -79,4 +88,4 @@ bench-index: $(DEV_STAMP)
 	$(BIN)/python bench/import_speed.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(GENERATOR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

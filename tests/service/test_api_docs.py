@@ -56,3 +56,20 @@ def test_the_schema_names_the_key_schemes_and_describes_match_and_hash(service: 
     refused = service.client.post("/v1/match", content=b"not an image", headers=headers)
     assert refused.status_code == 415
     _schema(spec, "/v1/match", "415").validate(refused.json())
+
+
+def test_the_photodna_route_is_described_and_its_answers_fit(service: Service) -> None:
+    spec = service.client.get("/openapi.json").json()
+    operation = spec["paths"]["/photodna/v1.0/Match"]["post"]
+    assert {"application/json", "application/octet-stream"} <= set(operation["requestBody"]["content"])
+    assert [p["name"] for p in operation["parameters"]] == ["ContentId"]
+    headers = {"Ocp-Apim-Subscription-Key": service.keys["distances"]}
+    image = encode(synthetic_photo(1), "PNG")
+    inline = {"DataRepresentation": "Inline", "Value": base64.b64encode(image).decode()}
+    found = service.client.post("/photodna/v1.0/Match?ContentId=c1", json=inline, headers=headers)
+    assert (found.status_code, found.json()["Status"]["Code"], found.json()["IsMatch"]) == (200, 3000, True)
+    refused = service.client.post("/photodna/v1.0/Match", content=b"not an image", headers=headers)
+    invalid = service.client.post("/photodna/v1.0/Match", json={"DataRepresentation": "fax"}, headers=headers)
+    assert (refused.json()["Status"]["Code"], invalid.status_code) == (3206, 400)
+    for answer, status in ((found, "200"), (refused, "200"), (invalid, "400")):
+        _schema(spec, "/photodna/v1.0/Match", status).validate(answer.json())

@@ -1,4 +1,5 @@
-"""OpenAPI descriptions of the bodies that routes read themselves (``/v1/hash``, ``/v1/match``).
+"""OpenAPI descriptions of the bodies that routes read themselves (``/v1/hash``, ``/v1/match``,
+``/photodna/v1.0/Match``).
 
 Those routes take an image or video as the raw body, multipart files, or JSON items, so FastAPI
 cannot infer a schema from a parameter; these fragments (``openapi_extra``) describe every form,
@@ -38,25 +39,24 @@ JSON_ITEM: dict[str, Any] = {
 
 
 def request_body(*, hashes_allowed: bool) -> dict[str, Any]:
-    """Every form of body the route accepts."""
+    """Every form of body the route accepts.
+
+    The JSON body is one object type (``items``, or one item's own fields), not a ``oneOf`` of
+    the two forms, and an item says in words which of its fields it needs rather than with an
+    ``anyOf`` of ``required`` lists: client generators turn such unions into untyped values."""
     kinds = ["image", "url", "hashes"] if hashes_allowed else ["image", "url"]
     properties = {k: v for k, v in JSON_ITEM["properties"].items() if k in [*kinds, "name"]}
-    item = {**JSON_ITEM, "properties": properties, "anyOf": [{"required": [kind]} for kind in kinds]}
+    needs = ", ".join(f'"{kind}"' for kind in kinds)
+    item = {**JSON_ITEM, "description": f"One of {needs}.", "properties": properties}
+    body = {
+        "type": "object",
+        "description": f'{{"items": [...]}} for several items, or one item\'s own fields (one of {needs}).',
+        "properties": {"items": {"type": "array", "items": item}, **properties},
+    }
     return {
         "required": True,
         "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        {
-                            "type": "object",
-                            "required": ["items"],
-                            "properties": {"items": {"type": "array", "items": item}},
-                        },
-                        item,
-                    ]
-                }
-            },
+            "application/json": {"schema": body},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -182,5 +182,96 @@ def openapi_extra(kind: str) -> dict[str, Any]:
                 "description": "One result per item.",
                 "content": {"application/json": {"schema": _reply(result)}},
             },
+        },
+    }
+
+
+PHOTODNA_STATUS: dict[str, Any] = {
+    "type": "object",
+    "required": ["Code", "Description"],
+    "properties": {
+        "Code": {
+            "type": "integer",
+            "enum": [3000, 3002, 3004, 3206, 3208],
+            "description": "3000 OK; 3002 invalid request; 3004 internal error or index not ready; "
+            "3206 not a supported image; 3208 image too large or too flat.",
+        },
+        "Description": {"type": "string"},
+    },
+}
+
+PHOTODNA_FLAG: dict[str, Any] = {
+    "type": "object",
+    "required": ["Source", "Violations", "AdvancedInfo"],
+    "properties": {
+        "Source": {"type": "string", "description": "The bank that matched."},
+        "Violations": {"type": "array", "items": {"type": "string"}, "description": "Its classification."},
+        "AdvancedInfo": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["Key", "Value"],
+                "properties": {"Key": {"type": "string"}, "Value": {"type": "string"}},
+            },
+        },
+        "MatchDistance": {"type": "integer", "description": "Only for keys with match:distance."},
+    },
+}
+
+PHOTODNA_REPLY: dict[str, Any] = {
+    "type": "object",
+    "required": ["Status", "ContentId", "TrackingId"],
+    "properties": {
+        "Status": PHOTODNA_STATUS,
+        "ContentId": {"type": ["string", "null"], "description": "The ContentId query parameter, echoed."},
+        "TrackingId": {"type": "string"},
+        "IsMatch": {"type": "boolean", "description": "Only with code 3000."},
+        "MatchDetails": {
+            "type": "object",
+            "properties": {"MatchFlags": {"type": "array", "items": PHOTODNA_FLAG}},
+        },
+    },
+}
+
+
+def photodna_openapi_extra() -> dict[str, Any]:
+    """``openapi_extra`` for ``POST /photodna/v1.0/Match``: PhotoDNA Cloud's request and answer."""
+    reference = {
+        "type": "object",
+        "required": ["DataRepresentation", "Value"],
+        "properties": {
+            "DataRepresentation": {
+                "type": "string",
+                "enum": ["URL", "Inline"],
+                "description": "Case ignored.",
+            },
+            "Value": {"type": "string", "description": "The image's URL, or the image itself in base64."},
+        },
+    }
+    reply = {"application/json": {"schema": PHOTODNA_REPLY}}
+    return {
+        "parameters": [
+            {
+                "name": "ContentId",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "The caller's own id for the image, echoed in the answer.",
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": reference},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "image/*": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "Status 3000 with the match, or another PhotoDNA status code.",
+                "content": reply,
+            },
+            "400": {"description": "Status 3002: an invalid request.", "content": reply},
         },
     }

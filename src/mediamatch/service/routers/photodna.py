@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from mediamatch.service.auth import require
 from mediamatch.service.events import after_match
 from mediamatch.service.inputs import BadRequest, Item, load_json, read_body
+from mediamatch.service.schema import photodna_openapi_extra
 from mediamatch.service.state import ServiceState
 from mediamatch.service.work import match_items
 from mediamatch.store.accounts import ApiKey
@@ -84,7 +85,7 @@ def _flags(matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return flags
 
 
-@router.post("/Match", response_model=None)
+@router.post("/Match", response_model=None, openapi_extra=photodna_openapi_extra())
 async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"))]) -> JSONResponse:
     """Match one image given inline, by URL, or as the raw body."""
     state: ServiceState = request.app.state.mediamatch
