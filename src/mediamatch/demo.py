@@ -52,7 +52,7 @@ def prepare(folder: Path, port: int = 8000) -> Demo:
     url = f"http://{settings.host}:{settings.port}/v1/match"
     curl = (
         f"curl -s -H {shlex.quote('Authorization: Bearer ' + key)} -H 'Content-Type: image/png' "
-        f"--data-binary @{shlex.quote(str(image))} {url}"
+        f"--data-binary @{shlex.quote(str(image.resolve()))} {url}"
     )
     return Demo(settings, key, image, curl)
 
