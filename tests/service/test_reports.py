@@ -386,6 +386,6 @@ def test_concurrent_retries_file_one_report(reporting: Reporting) -> None:
     body = {"tracking_ids": [matched["tracking_id"]], "report": report_details()}
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: _open_with(reporting, "live", body, "burst-1"), range(4)))
-    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers if a.status_code != 201]
     assert len({a.json()["id"] for a in answers}) == 1
     assert len(reporting.ncmec.reports) == 1

@@ -142,6 +142,11 @@ class ReportDesk:
                 return earlier, True
         if not repeat:
             named = self.reports.reported_tracking_ids(organisation_id, tracking_ids)
+            if named and request is not None:
+                # A concurrent retry with this key may have filed between the two looks.
+                earlier = self._earlier(organisation_id, request)
+                if earlier is not None:
+                    return earlier, True
             if named:
                 listed = ", ".join(f"{t} (report {r})" for t, r in sorted(named.items()))
                 raise ReportConflict(
