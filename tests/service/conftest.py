@@ -35,7 +35,7 @@ class Service:
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 30
-        while self.client.get("/status/ready").status_code != 200:
+        while self.client.get("/status/ready?current=true").status_code != 200:
             assert time.monotonic() < deadline, "index never became ready"
             time.sleep(0.05)
 

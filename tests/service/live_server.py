@@ -51,7 +51,7 @@ class Client:
 
     def ready(self) -> bool:
         try:
-            return self.call("GET", "/status/ready")[0] == 200
+            return self.call("GET", "/status/ready?current=true")[0] == 200
         except OSError:
             return False
 

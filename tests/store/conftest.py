@@ -16,14 +16,12 @@ POSTGRES_URL = os.environ.get("MEDIAMATCH_TEST_POSTGRES_URL", "")
 
 
 def _reset_postgres(url: str) -> None:
+    """Every table gone (the test database's public schema made anew), so each test starts from
+    the migrations, whichever tables they have come to create."""
     engine = create_engine(engine_url(url))
     with engine.begin() as connection:
-        tables = (
-            "entry_regions, report_files, reports, entries, banks, store_state, api_keys, organisations, "
-            "audit_log, alembic_version, webhook_endpoints, webhook_deliveries, webhook_attempts, "
-            "entry_feedback, entry_quarantine"
-        )
-        connection.execute(text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 

@@ -33,19 +33,26 @@ def test_head_revision_is_the_newest_migration() -> None:
 
 def test_a_store_behind_the_newest_migration_is_upgraded_when_opened(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    Store(url).close()
+    made = Store(url)
+    made.create_bank("BEFORE")  # revision 1, made before the log existed
+    made.close()
     engine = create_engine(url)
-    with engine.begin() as connection:  # as 0011 left it: organisations could not be disabled
-        connection.execute(text("INSERT INTO organisations (name, created_at) VALUES ('acme', '2026-01-01')"))
-        connection.execute(text("ALTER TABLE organisations DROP COLUMN disabled_reason"))
-        connection.execute(text("ALTER TABLE organisations DROP COLUMN disabled_at"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+    with engine.begin() as connection:  # as 0012 left it: no change log
+        connection.execute(text("DROP INDEX ix_store_changes_revision"))
+        connection.execute(text("DROP TABLE store_changes"))
+        connection.execute(text("ALTER TABLE store_state DROP COLUMN changes_from"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0012'"))
     engine.dispose()
     store = Store(url)
     with store.engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
         )
-        assert connection.execute(text("SELECT count(disabled_at) FROM organisations")).scalar_one() == 0
-        assert connection.execute(text("SELECT count(*) FROM organisations")).scalar_one() == 1
+        changes_from, revision = connection.execute(
+            text("SELECT changes_from, revision FROM store_state")
+        ).one()
+        assert changes_from == revision  # the log covers every change from the upgrade on
+    assert (changes_from, revision) == (1, 1)
+    assert store.changes(0, 1) is None  # the log does not reach back to the bank made before it
+    assert store.changes(1, 1) is not None
     store.close()

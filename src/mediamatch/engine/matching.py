@@ -1,7 +1,9 @@
 """Matching files against banks: one index per algorithm, per-bank thresholds, suppression banks.
 
 ``Matcher`` loads the active entries of the chosen banks (and of every enabled
-suppression bank) into indexes when it is built; rebuild it to see later changes. A
+suppression bank) into indexes when it is built, and ``apply_changes`` brings it up to date
+with the store's change log (``store.changes``) while it answers; what a delta cannot carry (a
+bank enabled or imported as a whole) it reports, and the caller builds a new matcher. A
 query hash below its algorithm's quality floor is not matched (reported as low
 quality). A hit counts for a bank when its distance is within that bank's threshold
 for the algorithm (inclusive; the algorithm's default unless the bank overrides it).
@@ -46,6 +48,7 @@ from mediamatch.algorithms import (
 from mediamatch.algorithms.gradgrid import LENGTH as GRADGRID_LENGTH
 from mediamatch.algorithms.keypoints import Keypoints
 from mediamatch.engine.hashing import FileHasher, HashMode, ItemError
+from mediamatch.engine.locks import ReadWriteLock
 from mediamatch.engine.resilience import ORIGINAL, QueryVariant, Resilience
 from mediamatch.engine.verification import (
     CANDIDATE_THRESHOLDS,
@@ -70,18 +73,36 @@ from mediamatch.store import Bank, Classification, Entry
 
 if TYPE_CHECKING:
     from mediamatch.store import Store
+    from mediamatch.store.changes import StoreChanges
 
 LOAD_BATCH = 50_000
+
+
+def _keypoints_of(raw: bytes | None) -> Keypoints | None:
+    """Stored keypoints, or None for none or an unreadable record (the hash alone decides then)."""
+    if raw is None:
+        return None
+    try:
+        return Keypoints.from_bytes(raw)
+    except InvalidHash:
+        return None
+
+
 INDEX_RULES = 2
 """Which entries an index holds; part of every snapshot's name, so a snapshot made under older
 rules is never reused. 2: stored hashes below their algorithm's quality floor are left out."""
 ENTRY_CACHE_SIZE = 100_000
 
 
-def consulted_banks(store: Store, names: Sequence[str]) -> list[Bank]:
+def consulted_banks(store: Store, names: Sequence[str], *, missing_ok: bool = False) -> list[Bank]:
     """The banks a match against ``names`` (every bank when empty) consults: those and every
-    suppression bank, enabled ones only, each once."""
-    chosen = [store.bank(name) for name in names] if names else store.banks()
+    suppression bank, enabled ones only, each once. ``missing_ok``: leave out a named bank that
+    no longer exists instead of raising ``BankNotFound``."""
+    known = {bank.name: bank for bank in store.banks()} if missing_ok else {}
+    if names and missing_ok:
+        chosen = [known[name] for name in names if name in known]
+    else:
+        chosen = [store.bank(name) for name in names] if names else store.banks()
     suppression = [b for b in store.banks() if b.suppression]
     return list({b.id: b for b in [*chosen, *suppression] if b.enabled}.values())
 
@@ -198,12 +219,21 @@ class Matcher:
         """
         self.store, self.registry = store, registry
         self.resilience = resilience or Resilience()
+        self.bank_names = tuple(bank_names)
+        self.revision = store.revision()
+        """The store revision these indexes agree with (read before loading: a write during the
+        load is applied again by ``apply_changes``, which is harmless)."""
         self.banks = self._choose_banks(bank_names)
         self.indexes: dict[str, HashIndex] = {}
         self.region_indexes: dict[tuple[str, str], HashIndex] = {}
         self._entry_cache: dict[int, Entry] = {}
         self._keypoint_cache: dict[int, Keypoints | None] = {}
+        self._lock = ReadWriteLock()
+        self._generation = 0
+        """Bumped by every change applied: a cache fill that started before one is not kept."""
         now = datetime.now(UTC)
+        self._checked_activation = now
+        self._activation = store.next_activation(self.banks, now)
         # Named before building: a write during the build must not relabel older content.
         snapshots = None if cache_dir is None else self._snapshot_paths(cache_dir, now)
         if snapshots is None or not self._load_cached(snapshots):
@@ -233,13 +263,16 @@ class Matcher:
     def _choose_banks(self, names: Sequence[str]) -> dict[int, Bank]:
         return {b.id: b for b in consulted_banks(self.store, names)}
 
+    def _floors(self) -> dict[str, int]:
+        """A stored hash below its algorithm's quality floor never matches, as a query hash below
+        it never does: a flat picture's hash is degenerate and meets other degenerate hashes."""
+        names = self.registry.names()
+        return {name: floor for name in names if (floor := self.registry.get(name).min_quality) > 0}
+
     def _load(self, now: datetime) -> None:
         batches: dict[str, tuple[list[int], list[bytes]]] = {}
         known = set(self.registry.names())
-        # A stored hash below its algorithm's quality floor never matches, as a query hash below
-        # it never does: a flat picture's hash is degenerate and meets other degenerate hashes.
-        floors = {name: floor for name in known if (floor := self.registry.get(name).min_quality) > 0}
-        for entry_id, algorithm, raw in self.store.active_hashes(self.banks, now, floors):
+        for entry_id, algorithm, raw in self.store.active_hashes(self.banks, now, self._floors()):
             if algorithm not in known:
                 continue
             ids, data = batches.setdefault(algorithm, ([], []))
@@ -268,6 +301,54 @@ class Matcher:
             index.add(ids, values)
             if isinstance(index, HammingMultiIndex):
                 index.rebuild()
+
+    def apply_changes(self, changes: StoreChanges) -> bool:
+        """Make the indexes agree with the store for everything ``changes`` names, while searches
+        go on (each change is applied between searches, never during one). Entries added,
+        deleted, disabled, enabled, quarantined or reinstated, and entries whose disabling ran out,
+        are applied one by one; bank settings are reread. Returns False when something needs a new
+        matcher to be complete: a bank whose content changed as a whole (enabled, disabled,
+        deleted, or a bulk import), or a hash of an algorithm or region this matcher has no index
+        for. Even then every entry change has been applied, and a disabled or deleted bank
+        matches no more (its entries stay in the indexes until the new matcher replaces this one).
+        """
+        now = datetime.now(UTC)
+        banks = {b.id: b for b in consulted_banks(self.store, self.bank_names, missing_ok=True)}
+        # A bank changed as a whole (enabled, disabled, deleted, a bulk import) needs a new matcher
+        # to hold exactly its entries; meanwhile the bank list below already stops a disabled or
+        # deleted bank from matching.
+        complete = not changes.banks
+        changed = set(changes.entry_ids)
+        if self._activation is not None and self._activation <= now:
+            changed |= set(self.store.activated_between(banks, self._checked_activation, now))
+            self._activation = self.store.next_activation(banks, now)
+        self._checked_activation = now
+        current = [
+            row for row in self.store.matchable_hashes_of(changed, now, self._floors()) if row[1] in banks
+        ]
+        regions = self.store.region_hashes_of([row[0] for row in current]) if self.resilience.enabled else []
+        if any(a not in self.indexes for _, _, a, _ in current):
+            complete = False
+        if any((a, r) not in self.region_indexes for _, a, r, _ in regions if a in self.indexes):
+            complete = False
+        with self._lock.writing():
+            self.banks = banks
+            ids = sorted(changed)
+            for index in [*self.indexes.values(), *self.region_indexes.values()]:
+                index.remove(ids)
+            for entry_id, _, name, raw in current:
+                if name in self.indexes:
+                    self.indexes[name].add([entry_id], [self.registry.get(name).from_bytes(raw)])
+            for entry_id, name, region, raw in regions:
+                if (name, region) in self.region_indexes:
+                    index = self.region_indexes[(name, region)]
+                    index.add([entry_id], [self.registry.get(name).from_bytes(raw)])
+            self._generation += 1
+            for entry_id in ids:
+                self._entry_cache.pop(entry_id, None)
+                self._keypoint_cache.pop(entry_id, None)
+            self.revision = max(self.revision, changes.to)
+        return complete
 
     def _snapshot_paths(self, cache_dir: Path, now: datetime) -> dict[str, Path]:
         """Snapshot file per algorithm, named by everything that decides the index's content."""
@@ -362,6 +443,18 @@ class Matcher:
         algorithm's entry in ``results``. An algorithm is reported low quality when none of
         its query hashes reaches its quality floor.
         """
+        with self._lock.reading():
+            banks = self.banks
+            hits, videos, low_quality = self._hits(results, variants, banks)
+        return self._classify(path, hits, low_quality, bank_ids, videos, picture, banks)
+
+    def _hits(
+        self,
+        results: dict[str, HashResult],
+        variants: dict[str, list[QueryVariant]] | None,
+        banks: dict[int, Bank],
+    ) -> tuple[list[Hit], dict[tuple[int, str], VideoComparison], list[str]]:
+        """Every index hit of the query hashes (under the read lock: no change is applied meanwhile)."""
         hits: list[Hit] = []
         videos: dict[tuple[int, str], VideoComparison] = {}
         low_quality = []
@@ -380,11 +473,14 @@ class Matcher:
                     hits.append(Hit(entry_id, name, comparison.distance, label))
                 continue
             widest = max(
-                max(self.threshold(bank, name), self.candidate_threshold(bank, name))
-                for bank in self.banks.values()
+                (
+                    max(self.threshold(bank, name), self.candidate_threshold(bank, name))
+                    for bank in banks.values()
+                ),
+                default=-1,
             )
             hits += self._search(name, usable, widest)
-        return self._classify(path, hits, low_quality, bank_ids, videos, picture)
+        return hits, videos, low_quality
 
     def _accepts(self, bank: Bank, algorithm: str, distance: int, video: VideoComparison | None) -> bool:
         if video is None:
@@ -416,17 +512,19 @@ class Matcher:
         """Stored keypoints by picture (``Entry.picture_id``), remembered like entries; None for a
         picture whose record is gone or unreadable (its entries are then decided by hash alone)."""
         missing = holder_ids - self._keypoint_cache.keys()
+        fresh: dict[int, Keypoints | None] = {}
         if missing:
+            generation = self._generation
             stored = self.store.keypoints(missing)
-            if len(self._keypoint_cache) > ENTRY_CACHE_SIZE:
-                self._keypoint_cache.clear()
-            for holder in missing:
-                try:
-                    raw = stored.get(holder)
-                    self._keypoint_cache[holder] = None if raw is None else Keypoints.from_bytes(raw)
-                except InvalidHash:
-                    self._keypoint_cache[holder] = None
-        return {holder: self._keypoint_cache.get(holder) for holder in holder_ids}
+            fresh = {holder: _keypoints_of(stored.get(holder)) for holder in missing}
+            if generation == self._generation:  # no change came meanwhile: remember them
+                if len(self._keypoint_cache) > ENTRY_CACHE_SIZE:
+                    self._keypoint_cache.clear()
+                self._keypoint_cache.update(fresh)
+        return {
+            holder: fresh[holder] if holder in fresh else self._keypoint_cache.get(holder)
+            for holder in holder_ids
+        }
 
     def _entries(self, ids: set[int]) -> dict[int, Entry]:
         """Entries by id, remembered for the life of this matcher (which ends with any store change).
@@ -437,8 +535,11 @@ class Matcher:
         found = {i: entry for i in ids if (entry := self._entry_cache.get(i)) is not None}
         missing = ids - found.keys()
         if missing:
+            generation = self._generation
             fetched = {entry.id: entry for entry in self.store.get_entries(missing)}
             found.update(fetched)
+            if generation != self._generation:  # a change came meanwhile: do not remember these
+                return found
             if len(self._entry_cache) > ENTRY_CACHE_SIZE:
                 self._entry_cache.clear()
             self._entry_cache.update(fetched)
@@ -452,6 +553,7 @@ class Matcher:
         bank_ids: Collection[int] | None,
         videos: dict[tuple[int, str], VideoComparison],
         picture: QueryPicture | None,
+        banks: dict[int, Bank],
     ) -> FileMatches:
         entries = self._entries({hit.entry_id for hit in hits})
         holders = {e.picture_id for e in entries.values() if e.picture_id is not None}
@@ -462,7 +564,7 @@ class Matcher:
         for hit in hits:
             entry = entries.get(hit.entry_id)
             allowed = entry is not None and (bank_ids is None or entry.bank_id in bank_ids)
-            bank = self.banks.get(entry.bank_id) if entry and allowed else None
+            bank = banks.get(entry.bank_id) if entry and allowed else None
             video = videos.get((hit.entry_id, hit.algorithm))
             # The indexes hold matchable entries only; this second check, by the same rule,
             # keeps any index path (regions, windows, frames, variants) from reporting one
@@ -495,7 +597,7 @@ class Matcher:
         matches = []
         for hit, verified in chosen.values():
             entry, video = entries[hit.entry_id], videos.get((hit.entry_id, hit.algorithm))
-            bank = self.banks[entry.bank_id]
+            bank = banks[entry.bank_id]
             matches.append(
                 BankMatch(
                     bank.name,

@@ -49,7 +49,8 @@ class Settings:
     """Memory one service process lets pictures take while they decode at the same time."""
     decode_wait_seconds: float = 10.0
     """How long an item waits for room in the decode budget before a 503 with ``Retry-After``."""
-    index_refresh_seconds: float = 15.0
+    index_refresh_seconds: float = 0.5
+    """How often a process reads the store's revision and applies any changes to its index."""
     index_max_age_seconds: float = 60.0
     """``/status/ready`` answers 503 once the index was last confirmed current longer ago than
     this (the database away, say); must exceed ``index_refresh_seconds``."""

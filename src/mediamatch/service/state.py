@@ -1,11 +1,16 @@
 """What one service process holds: store, accounts, registry and the current matcher.
 
-The matcher is built in a background thread at start-up and rebuilt when the store's
-revision changes, then swapped in whole. The thread never dies: a failed check or build
-(the database away, say) is logged once, retried with a backoff of at most
-``index_refresh_seconds``, and meanwhile the last matcher keeps answering. ``readiness``
-says whether the index is loaded and current, and how long ago it was last confirmed
-current; past ``index_max_age_seconds`` the process is not ready.
+The matcher is built in a background thread at start-up. Every ``index_refresh_seconds`` the
+thread reads the store's revision and, when it moved, applies the change log to the matcher in
+place (``Matcher.apply_changes``): an entry added, deleted, disabled or quarantined is matched or
+withheld within that interval, and readiness never drops for it. What a delta cannot carry (a
+bank enabled, disabled, deleted or imported as a whole) is applied as far as it can be (a
+disabled bank matches no more at once) and a new matcher is built in another thread while the
+current one keeps answering and following changes; it is swapped in once it has caught up.
+The thread never dies: a failed check or build (the database away, say) is logged once,
+retried with a backoff of at most ``index_refresh_seconds``, and meanwhile the last matcher
+keeps answering. ``readiness`` says whether the index is loaded and current, and how long ago
+it was last confirmed current; past ``index_max_age_seconds`` the process is not ready.
 """
 
 from __future__ import annotations
@@ -38,15 +43,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
-    """``status``: ``ready``; ``loading`` before the first build; ``updating`` while a change
-    in the store is not yet built; ``stale`` when the index was last confirmed current more
-    than ``index_max_age_seconds`` ago. ``index_age_seconds``: since that confirmation
-    (None before the first build); ``database``: ``ok`` or ``unavailable``."""
+    """``status``: ``ready``; ``loading`` before the first build; ``stale`` when the index was
+    last confirmed current more than ``index_max_age_seconds`` ago; ``updating`` only when asked
+    whether the index holds every committed change (``readiness(current=True)``) and it does not
+    yet. ``index_age_seconds``: since that confirmation (None before the first build);
+    ``revision``: the store revision the index holds; ``store_revision``: the store's own (None
+    while the database is away); ``rebuilding``: a new matcher is being built for a change a delta
+    could not carry; ``database``: ``ok`` or ``unavailable``."""
 
     status: str
     index_age_seconds: float | None
     revision: int | None
     database: str
+    store_revision: int | None = None
+    rebuilding: bool = False
 
     @property
     def ready(self) -> bool:
@@ -69,9 +79,12 @@ class ServiceState:
         self.audit = AuditWriter(self.accounts, capacity=settings.audit_queue_limit)
         self.keys = KeyCache(self.accounts, settings.key_cache_seconds)
         self.reports = ReportDesk(self.store, self.ncmec_client, on_change=self._report_changed)
-        self._built_revision: int | None = None
         self._confirmed_at: float | None = None
-        """``time.monotonic()`` when the store's revision was last read equal to the built one."""
+        """``time.monotonic()`` when the matcher last caught up with the store's revision."""
+        self._incomplete = False
+        """The matcher lacks a change that only a new matcher can hold (one is being built)."""
+        self._rebuilder: threading.Thread | None = None
+        self._rebuilt: Matcher | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,33 +115,82 @@ class ServiceState:
             backoff=settings.ncmec_backoff_seconds,
         )
 
-    def readiness(self) -> Readiness:
+    def readiness(self, *, current: bool = False) -> Readiness:
         """Whether this process answers from a current index; asks the store for its revision
-        (one small query) and, while the store is away, judges by the index's age alone."""
-        built, confirmed = self._built_revision, self._confirmed_at
-        if self.matcher is None or built is None or confirmed is None:
-            return Readiness("loading", None, built, "unknown")
-        database = "ok"
+        (one small query) and, while the store is away, judges by the index's age alone.
+        ``current``: also require that the index holds every change committed before the call
+        (scripts that have just changed a bank wait for that; load balancers need not)."""
+        matcher, confirmed = self.matcher, self._confirmed_at
+        if matcher is None or confirmed is None:
+            return Readiness("loading", None, None, "unknown")
+        database, store_revision = "ok", None
+        rebuilding = self._incomplete
         try:
-            if self.store.revision() != built:
-                return Readiness("updating", time.monotonic() - confirmed, built, database)
-            self._confirmed_at = confirmed = time.monotonic()
+            store_revision = self.store.revision()
+            behind = store_revision != matcher.revision or self._incomplete
+            if current and behind:
+                age = time.monotonic() - confirmed
+                return Readiness("updating", age, matcher.revision, database, store_revision, rebuilding)
+            if not behind:
+                self._confirmed_at = confirmed = time.monotonic()
         except StoreUnavailable:
             database = "unavailable"
         age = time.monotonic() - confirmed
         status = "ready" if age <= self.settings.index_max_age_seconds else "stale"
-        return Readiness(status, age, built, database)
+        return Readiness(status, age, matcher.revision, database, store_revision, rebuilding)
+
+    def _build(self) -> Matcher:
+        stage = Resilience() if self.settings.resilience else Resilience.off()
+        decoding = decode_options(self.settings, self.decode_budget)
+        return Matcher(self.store, self.registry, resilience=stage, decode_options=decoding)
 
     def refresh(self) -> None:
-        """Rebuild the matcher if the store changed since the last build; raises what the store
-        raises (``StoreUnavailable`` while it is away), the current matcher left in place."""
-        revision = self.store.revision()
-        if revision != self._built_revision:
-            stage = Resilience() if self.settings.resilience else Resilience.off()
-            decoding = decode_options(self.settings, self.decode_budget)
-            matcher = Matcher(self.store, self.registry, resilience=stage, decode_options=decoding)
-            self.matcher, self._built_revision = matcher, revision
+        """Bring the matcher up to the store's revision: the first build, then the change log
+        applied in place, a rebuilt matcher adopted once built; raises what the store raises
+        (``StoreUnavailable`` while it is away), the current matcher left in place."""
+        self._adopt_rebuilt()
+        if self.matcher is None:
+            self.matcher, self._incomplete = self._build(), False
+        else:
+            self._catch_up(self.matcher)
+            if self._incomplete:
+                self._start_rebuild()  # again, if the last attempt failed
         self._confirmed_at = time.monotonic()
+
+    def _catch_up(self, matcher: Matcher) -> None:
+        """Apply the changes since the matcher's revision; start a rebuild for what it cannot hold."""
+        revision = self.store.revision()
+        if revision == matcher.revision:
+            return
+        found = self.store.changes(matcher.revision, revision)
+        complete = found is not None and matcher.apply_changes(found)
+        if not complete:
+            self._incomplete = True
+            self._start_rebuild()
+
+    def _adopt_rebuilt(self) -> None:
+        rebuilt, self._rebuilt = self._rebuilt, None
+        if rebuilt is None:
+            return
+        self._incomplete = False
+        self._catch_up(rebuilt)  # changes made while it was built; may start another rebuild
+        self.matcher = rebuilt
+        log.info("index rebuilt at store revision %s", rebuilt.revision)
+
+    def _start_rebuild(self) -> None:
+        """Build a new matcher in the background unless one is being built (whatever it misses, its
+        catch-up applies or rebuilds again)."""
+        if self._rebuilder is not None and self._rebuilder.is_alive():
+            return
+
+        def build() -> None:
+            try:
+                self._rebuilt = self._build()
+            except Exception:  # logged; the next change or refresh tries again
+                log.exception("index rebuild failed; answering from the current index")
+
+        self._rebuilder = threading.Thread(target=build, name="mediamatch-index-rebuild", daemon=True)
+        self._rebuilder.start()
 
     def _loop(self) -> None:
         """Refresh now, then every ``index_refresh_seconds``; after a failure retry sooner, the
@@ -146,8 +208,8 @@ class ServiceState:
                         log.exception("index refresh failed")
                 delay, retry, failing = retry, min(retry * 2, interval), True
                 continue
-            if failing:
-                log.warning("index refresh resumed at store revision %s", self._built_revision)
+            if failing and self.matcher is not None:
+                log.warning("index refresh resumed at store revision %s", self.matcher.revision)
             delay, retry, failing = interval, first_retry, False
 
     def start(self) -> None:
@@ -163,6 +225,8 @@ class ServiceState:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self._rebuilder is not None:
+            self._rebuilder.join(timeout=30)
         self.webhooks.stop()
         self.audit.stop()
         self.store.close()

@@ -90,6 +90,7 @@ class FeedbackStore:
                 connection.execute(
                     insert(EntryQuarantineRow).values(entry_id=entry_id, since=now, disputes=disputes)
                 )
+                self.store.note_entries_changed(connection, [entry_id])
         except IntegrityError:
             return False
         return True
@@ -111,6 +112,7 @@ class FeedbackStore:
             raise InvalidBank(f"entry {entry_id} is not quarantined")
         with self.store.transaction() as connection:
             connection.execute(delete(EntryQuarantineRow).where(EntryQuarantineRow.entry_id == entry_id))
+            self.store.note_entries_changed(connection, [entry_id])
             connection.execute(
                 delete(EntryFeedbackRow).where(
                     EntryFeedbackRow.entry_id == entry_id, EntryFeedbackRow.verdict == DISPUTE

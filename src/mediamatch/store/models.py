@@ -87,6 +87,22 @@ class StoreStateRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger)
+    changes_from: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The oldest revision from which ``store_changes`` holds every change (older ones pruned)."""
+
+
+class StoreChangeRow(Base):
+    """What one write transaction changed, under the revision it made: an entry (``kind`` entry),
+    a bank's content as a whole (bank: a bank enabled, disabled or deleted, a bulk import), or a
+    bank's settings only (settings: thresholds, suppression, a new bank)."""
+
+    __tablename__ = "store_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    bank_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    entry_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class WebhookEndpointRow(Base):

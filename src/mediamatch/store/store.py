@@ -34,6 +34,16 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from mediamatch.errors import BankExists, BankNotFound, InvalidBank, StoreUnavailable
+from mediamatch.store import changes as change_log
+from mediamatch.store.changes import (
+    ChangeKind,
+    StoreChanges,
+    discard_noted,
+    note_bank,
+    note_entries,
+    read_changes,
+    write_noted,
+)
 from mediamatch.store.models import BankRow, EntryQuarantineRow, EntryRegionRow, EntryRow, StoreStateRow
 from mediamatch.store.records import (
     KEYPOINTS_REGION,
@@ -47,7 +57,7 @@ from mediamatch.store.records import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 """The newest migration in ``MIGRATIONS`` (a test keeps the two in step)."""
 BATCH = 10_000
 ENV_URL = "MEDIAMATCH_DB"
@@ -237,16 +247,27 @@ class Store:
     def transaction(self) -> Iterator[Connection]:
         """A connection whose writes commit together at the end, or not at all.
 
-        Every transaction bumps the store revision, so caches of derived data see the change.
+        Every transaction bumps the store revision, so caches of derived data see the change, and
+        writes the changes its write paths noted under that revision (``store.changes``).
         """
         with self.engine.begin() as connection:
-            yield connection
-            connection.execute(update(StoreStateRow).values(revision=StoreStateRow.revision + 1))
+            try:
+                yield connection
+                connection.execute(update(StoreStateRow).values(revision=StoreStateRow.revision + 1))
+                write_noted(connection, int(connection.execute(select(StoreStateRow.revision)).scalar_one()))
+            finally:
+                discard_noted(connection)
 
     def revision(self) -> int:
         """A number that changes whenever banks or entries may have changed."""
         with self.engine.connect() as connection:
             return int(connection.execute(select(StoreStateRow.revision)).scalar_one())
+
+    def changes(self, since: int, to: int) -> StoreChanges | None:
+        """What revisions ``(since, to]`` changed (``store.changes``); None when the log no longer
+        reaches back that far, and whoever asked must rebuild from the store."""
+        with self.engine.connect() as connection:
+            return read_changes(connection, since, to)
 
     def algorithms(self, bank_ids: Iterable[int]) -> list[str]:
         """The algorithms that have entries in these banks."""
@@ -266,6 +287,59 @@ class Store:
         )
         with self.engine.connect() as connection:
             return as_utc_or_none(connection.execute(query).scalar_one_or_none())
+
+    def activated_between(self, bank_ids: Iterable[int], after: datetime, upto: datetime) -> list[int]:
+        """Entries of the banks whose ``disabled_until`` fell in ``(after, upto]``: they became
+        matchable then without any write (a live index applies them as changes)."""
+        query = select(EntryRow.id).where(
+            EntryRow.bank_id.in_(sorted(set(bank_ids))),
+            EntryRow.disabled_until > after,
+            EntryRow.disabled_until <= upto,
+        )
+        with self.engine.connect() as connection:
+            return [int(entry_id) for entry_id in connection.execute(query).scalars()]
+
+    def matchable_hashes_of(
+        self, ids: Iterable[int], now: datetime, quality_floors: Mapping[str, int] | None = None
+    ) -> list[tuple[int, int, str, bytes]]:
+        """``(id, bank id, algorithm, hash)`` of those of ``ids`` that may match at ``now``, by the
+        rule and floors of ``active_hashes``: what a live index holds of changed entries."""
+        wanted, found = sorted(set(ids)), []
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), BATCH):
+                query = select(EntryRow.id, EntryRow.bank_id, EntryRow.algorithm, EntryRow.hash).where(
+                    EntryRow.id.in_(wanted[start : start + BATCH]), matchable(now)
+                )
+                for algorithm, floor in (quality_floors or {}).items():
+                    query = query.where(
+                        (EntryRow.algorithm != algorithm)
+                        | EntryRow.quality.is_(None)
+                        | (EntryRow.quality >= floor)
+                    )
+                found += [(int(i), int(b), a, bytes(h)) for i, b, a, h in connection.execute(query)]
+        return found
+
+    def region_hashes_of(self, ids: Iterable[int]) -> list[tuple[int, str, str, bytes]]:
+        """``(entry id, algorithm, region, hash)`` of the region hashes of these entries (keypoint
+        records left out), as ``active_region_hashes`` gives them."""
+        wanted, found = sorted(set(ids)), []
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), BATCH):
+                query = (
+                    select(
+                        EntryRegionRow.entry_id,
+                        EntryRow.algorithm,
+                        EntryRegionRow.region,
+                        EntryRegionRow.hash,
+                    )
+                    .join(EntryRow, EntryRow.id == EntryRegionRow.entry_id)
+                    .where(
+                        EntryRegionRow.entry_id.in_(wanted[start : start + BATCH]),
+                        EntryRegionRow.region != KEYPOINTS_REGION,
+                    )
+                )
+                found += [(int(i), a, r, bytes(h)) for i, a, r, h in connection.execute(query)]
+        return found
 
     # -- banks ---------------------------------------------------------------------------
 
@@ -290,7 +364,8 @@ class Store:
         }
         try:
             with self.transaction() as connection:
-                connection.execute(insert(BankRow).values(**values))
+                created = connection.execute(insert(BankRow).values(**values).returning(BankRow.id))
+                note_bank(connection, int(created.scalar_one()), ChangeKind.SETTINGS)
         except IntegrityError:
             raise BankExists(f"bank {name} already exists") from None
         return self.bank(name)
@@ -312,9 +387,10 @@ class Store:
         allowed = {"description", "enabled", "suppression", "thresholds"}
         if not changes or set(changes) - allowed:
             raise InvalidBank(f"only {', '.join(sorted(allowed))} can be changed")
-        self.bank(name)
+        bank = self.bank(name)
         with self.transaction() as connection:
             connection.execute(update(BankRow).where(BankRow.name == name).values(**changes))
+            note_bank(connection, bank.id, ChangeKind.BANK if "enabled" in changes else ChangeKind.SETTINGS)
         return self.bank(name)
 
     def delete_bank(self, name: str) -> None:
@@ -322,6 +398,7 @@ class Store:
         with self.transaction() as connection:
             connection.execute(delete(EntryRow).where(EntryRow.bank_id == bank.id))
             connection.execute(delete(BankRow).where(BankRow.id == bank.id))
+            note_bank(connection, bank.id, ChangeKind.BANK)
 
     # -- entries -------------------------------------------------------------------------
 
@@ -347,6 +424,7 @@ class Store:
             bank_id = self.bank(bank_name, writer).id
             statement = self._insert_ignoring_duplicates(writer)
             before = self._count(writer, bank_id)
+            last_id = writer.execute(select(func.max(EntryRow.id))).scalar_one() or 0
             now = datetime.now(UTC)
             batch: list[dict[str, Any]] = []
             with_regions: list[NewEntry] = []
@@ -364,7 +442,17 @@ class Store:
                 writer.execute(statement, batch)
             self._add_regions(writer, bank_id, with_regions)
             self._link_pictures(writer, bank_id, pictures)
-            return self._count(writer, bank_id) - before
+            added = self._count(writer, bank_id) - before
+            most = change_log.ENTRY_CHANGES_MAX
+            if added > most or len(with_regions) + len(pictures) > most:
+                note_bank(writer, bank_id, ChangeKind.BANK)
+            else:
+                new = select(EntryRow.id).where(EntryRow.bank_id == bank_id, EntryRow.id > last_id)
+                linked = [e for members in pictures.values() for e in members]
+                resolved = self._ids(writer, bank_id, with_regions + linked)
+                touched = set(writer.execute(new).scalars()) | set(resolved.values())
+                note_entries(writer, bank_id, sorted(touched))
+            return added
 
     def _ids(
         self, connection: Connection, bank_id: int, entries: list[NewEntry]
@@ -535,11 +623,20 @@ class Store:
         with self._writing(connection) as writer:
             removed = 0
             for start in range(0, len(wanted), BATCH):
-                result = writer.execute(
-                    delete(EntryRow).where(EntryRow.id.in_(wanted[start : start + BATCH]))
+                chosen = wanted[start : start + BATCH]
+                self._note_by_bank(
+                    writer, select(EntryRow.bank_id, EntryRow.id).where(EntryRow.id.in_(chosen))
                 )
-                removed += result.rowcount
+                removed += writer.execute(delete(EntryRow).where(EntryRow.id.in_(chosen))).rowcount
             return removed
+
+    def _note_by_bank(self, connection: Connection, rows: Select[int, int]) -> None:
+        """Note the entries that ``rows`` (bank id, entry id) selects as changed, bank by bank."""
+        by_bank: dict[int, list[int]] = {}
+        for bank_id, entry_id in connection.execute(rows):
+            by_bank.setdefault(int(bank_id), []).append(int(entry_id))
+        for bank_id, entry_ids in by_bank.items():
+            note_entries(connection, bank_id, entry_ids)
 
     def delete_by_external_id(
         self, bank_name: str, external_ids: Iterable[str], connection: Connection
@@ -549,13 +646,24 @@ class Store:
         removed = 0
         for start in range(0, len(wanted), BATCH):
             chosen = wanted[start : start + BATCH]
-            statement = delete(EntryRow).where(EntryRow.bank_id == bank_id, EntryRow.external_id.in_(chosen))
-            removed += connection.execute(statement).rowcount
+            which = (EntryRow.bank_id == bank_id) & EntryRow.external_id.in_(chosen)
+            self._note_by_bank(connection, select(EntryRow.bank_id, EntryRow.id).where(which))
+            removed += connection.execute(delete(EntryRow).where(which)).rowcount
         return removed
 
     def set_entry_disabled_until(self, entry_id: int, until: datetime | None) -> None:
         with self.transaction() as connection:
             connection.execute(update(EntryRow).where(EntryRow.id == entry_id).values(disabled_until=until))
+            self._note_by_bank(
+                connection, select(EntryRow.bank_id, EntryRow.id).where(EntryRow.id == entry_id)
+            )
+
+    def note_entries_changed(self, connection: Connection, entry_ids: Iterable[int]) -> None:
+        """For writers outside this class (quarantine, feedback): note, in their ``transaction()``,
+        that these entries' matchability changed."""
+        self._note_by_bank(
+            connection, select(EntryRow.bank_id, EntryRow.id).where(EntryRow.id.in_(list(entry_ids)))
+        )
 
     # -- helpers -------------------------------------------------------------------------
 
