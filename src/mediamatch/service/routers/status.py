@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
