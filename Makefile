@@ -43,11 +43,17 @@ $(GENERATOR):
 # PostgreSQL tests run whenever a server answers on 127.0.0.1:5432 (as in CI), unless the
 # caller names its own with MEDIAMATCH_TEST_POSTGRES_URL; otherwise they skip with that reason.
 PG_LOCAL := postgresql://postgres@127.0.0.1:5432/test
+# Likewise the Redis tests (shared rate limits) whenever a server answers on 127.0.0.1:6379.
+REDIS_LOCAL := redis://127.0.0.1:6379/15
 pytest: $(DEV_STAMP) chromium $(GENERATOR)
 	@url="$${MEDIAMATCH_TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then \
 		url="$(PG_LOCAL)"; fi; \
-	MEDIAMATCH_TEST_POSTGRES_URL="$$url" MEDIAMATCH_OPENAPI_GENERATOR="$(GENERATOR)" $(BIN)/pytest -W error
+	redis="$${MEDIAMATCH_TEST_REDIS_URL:-}"; \
+	if [ -z "$$redis" ] && $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 6379), 1)" 2>/dev/null; then \
+		redis="$(REDIS_LOCAL)"; fi; \
+	MEDIAMATCH_TEST_POSTGRES_URL="$$url" MEDIAMATCH_TEST_REDIS_URL="$$redis" \
+	MEDIAMATCH_OPENAPI_GENERATOR="$(GENERATOR)" $(BIN)/pytest -W error
 
 # The report's browser test needs Debian's chromium; installed when missing and apt is usable,
 # otherwise that test is skipped with its reason.

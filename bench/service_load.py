@@ -94,8 +94,12 @@ def prepare(folder: Path, entries: int, uploads: list[bytes]) -> tuple[str, str,
     return url, key, [PDQ.format(v) for v in known]
 
 
-def start_server(url: str, workers: int) -> subprocess.Popen[bytes]:
-    environment = {**os.environ, "MEDIAMATCH_DB": url, "MEDIAMATCH_INDEX_REFRESH_SECONDS": "600"}
+def start_server(url: str, workers: int, refresh: float | None = 600) -> subprocess.Popen[bytes]:
+    """The service on ``PORT``, once every worker answers ready; ``refresh``: the index refresh
+    interval (long by default: the store does not change during a load test), None for the default."""
+    environment = {**os.environ, "MEDIAMATCH_DB": url}
+    if refresh is not None:
+        environment["MEDIAMATCH_INDEX_REFRESH_SECONDS"] = str(refresh)
     command = [
         sys.executable,
         "-m",

@@ -5,6 +5,7 @@ one. The quota counts items (images or hash sets) per calendar month in UTC: the
 starts from the audit log when a key is first seen in a month and is then kept in memory.
 With several workers each keeps its own buckets, so the effective rate is up to the
 worker count times the limit; quotas stay close because every worker starts from the log.
+Set ``redis_url`` to share both across workers and replicas (``shared_limits.SharedLimiter``).
 """
 
 from __future__ import annotations

@@ -71,6 +71,9 @@ class Settings:
     """Distinct organisations whose disputes quarantine an entry."""
     key_cache_seconds: float = 2.0
     """How long a verified key is reused: a revocation takes effect within this time."""
+    redis_url: str = ""
+    """Redis that every worker and replica keeps rate limits and quotas in (``redis://host:6379/0``);
+    empty: each process keeps its own."""
     default_rate_per_minute: int = 600
     default_monthly_quota: int = -1
     """Items per key per calendar month unless the key sets its own; negative: unlimited."""

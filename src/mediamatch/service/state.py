@@ -33,6 +33,7 @@ from mediamatch.service.keycache import KeyCache
 from mediamatch.service.limits import Limiter
 from mediamatch.service.metrics import Metrics
 from mediamatch.service.settings import Settings, decode_options
+from mediamatch.service.shared_limits import SharedLimiter
 from mediamatch.service.webhooks import webhook_dispatcher
 from mediamatch.store import Store
 from mediamatch.store.accounts import AccountStore
@@ -69,7 +70,11 @@ class ServiceState:
         self.store = store or Store(settings.db)
         self.accounts = AccountStore(self.store, settings.key_pepper.encode())
         quota = settings.default_monthly_quota if settings.default_monthly_quota >= 0 else None
-        self.limiter = Limiter(self.accounts, settings.default_rate_per_minute, quota)
+        self.limiter: Limiter | SharedLimiter = (
+            SharedLimiter(settings.redis_url, self.accounts, settings.default_rate_per_minute, quota)
+            if settings.redis_url
+            else Limiter(self.accounts, settings.default_rate_per_minute, quota)
+        )
         self.registry: AlgorithmRegistry = default_registry()
         ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None
