@@ -118,7 +118,7 @@ def test_unreadable_files_become_error_records(store: Store, tmp_path: Path) -> 
     assert found.error.kind == "CorruptMedia"
 
 
-def test_index_snapshots_are_reused_until_the_store_changes(
+def test_index_snapshots_are_reused_caught_up_by_the_change_log_and_rebuilt_for_whole_banks(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "cache"
@@ -135,7 +135,13 @@ def test_index_snapshots_are_reused_until_the_store_changes(
         patch.setattr(store, "active_hashes", no_database_reads)
         assert Matcher(store, REGISTRY, cache_dir=cache).match_file(photo1) == first
     store.add_entries("KNOWN", [NewEntry("pdq", pdq_bytes(2))])
-    assert len(Matcher(store, REGISTRY, cache_dir=cache).match_file(photo2).matches) == 1
+    with monkeypatch.context() as patch:  # an entry change: the snapshot plus the change log
+        patch.setattr(store, "active_hashes", no_database_reads)
+        assert len(Matcher(store, REGISTRY, cache_dir=cache).match_file(photo2).matches) == 1
+    store.update_bank("KNOWN", enabled=False)
+    store.update_bank("KNOWN", enabled=True)  # a bank changed as a whole: built again
+    assert len(Matcher(store, REGISTRY, cache_dir=cache, mapped=True).match_file(photo2).matches) == 1
+    assert len(Matcher(store, REGISTRY, cache_dir=cache, mapped=True).match_file(photo1).matches) == 1
     for snapshot in cache.glob("*.mmindex"):
         snapshot.write_bytes(b"damaged")
     assert len(Matcher(store, REGISTRY, cache_dir=cache).match_file(photo2).matches) == 1

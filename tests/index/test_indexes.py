@@ -172,3 +172,26 @@ def test_euclidean_snapshot_round_trips(tmp_path: Path) -> None:
     index.remove([5])
     index.save(tmp_path / "g.mmindex")
     assert_same_results(EuclideanScanIndex.load(tmp_path / "g.mmindex", GRAD), index, values[:30], [0, 800])
+
+
+def test_a_mapped_snapshot_answers_as_the_index_it_was_and_takes_changes(tmp_path: Path) -> None:
+    values = pdq_values(near_duplicate_data(7, 400))
+    built = HammingMultiIndex(PDQ, min_pending=50)
+    built.add(list(range(400)), values)
+    built.rebuild()
+    built.add([1000], [values[0]])  # one row in the tail, saved as such
+    path = tmp_path / "shared.mmindex"
+    built.save(path)
+    mapped = HammingMultiIndex.load(path, PDQ, mapped=True)
+    path.unlink()  # a mapping outlives its file's name, as when another process replaces it
+    assert mapped.mapped
+    assert isinstance(mapped._words, np.memmap)
+    for query in values[:20]:
+        assert mapped.search(query, 40) == built.search(query, 40)
+    reference = BruteForceIndex(PDQ)
+    reference.add([*range(400), 1000], [*values, values[0]])
+    for index in (mapped, reference):
+        index.remove([3, 1000, 77])
+        index.add([2000, 5], [values[9], values[11]])
+    for query in values[:40]:
+        assert mapped.search(query, 64) == reference.search(query, 64)

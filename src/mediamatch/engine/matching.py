@@ -23,10 +23,13 @@ the picture, the hash alone decides and the paths that need verification report 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
+import json
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +79,18 @@ if TYPE_CHECKING:
     from mediamatch.store.changes import StoreChanges
 
 LOAD_BATCH = 50_000
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (made if missing) for the block: one process of a host
+    builds a snapshot while the others wait to load it."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _keypoints_of(raw: bytes | None) -> Keypoints | None:
@@ -209,8 +224,13 @@ class Matcher:
         video_options: VideoOptions | None = None,
         resilience: Resilience | None = None,
         decode_options: DecodeOptions | None = None,
+        mapped: bool = False,
     ) -> None:
-        """``cache_dir``: keep index snapshots there and reuse them while the store is unchanged.
+        """``cache_dir``: keep index snapshots there, and start from one made at an earlier revision
+        of the same banks, with the change log applied, where the log allows; processes building
+        the same snapshot take turns (a lock file), so one builds and the others load it.
+        ``mapped``: map snapshots instead of reading them, so that the processes of a host share
+        one copy of the whole-hash indexes (PDQ's; the others are read into each process).
 
         ``decode_options``: limits for decoding query images (default: ``DecodeOptions()``).
 
@@ -234,12 +254,17 @@ class Matcher:
         now = datetime.now(UTC)
         self._checked_activation = now
         self._activation = store.next_activation(self.banks, now)
-        # Named before building: a write during the build must not relabel older content.
-        snapshots = None if cache_dir is None else self._snapshot_paths(cache_dir, now)
-        if snapshots is None or not self._load_cached(snapshots):
+        catch_up: StoreChanges | None = None
+        if cache_dir is None:
             self._load(now)
-            if cache_dir is not None and snapshots is not None:
-                self._save_cached(cache_dir, snapshots)
+        else:
+            snapshots, sidecar = self._snapshot_paths(cache_dir, now)
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            with _locked(sidecar.with_suffix(".lock")):
+                catch_up = self._load_cached(snapshots, sidecar, mapped)
+                if catch_up is None:
+                    self._load(now)
+                    self._save_cached(snapshots, sidecar)
         if self.resilience.enabled:
             self._load_regions(now)
         # Crop windows only meet stored regions: without any, they would be hashed for nothing.
@@ -259,6 +284,8 @@ class Matcher:
             if algorithms
             else None
         )
+        if catch_up is not None and not catch_up.empty:
+            self.apply_changes(catch_up)  # entry changes since the snapshot (none of whole banks)
 
     def _choose_banks(self, names: Sequence[str]) -> dict[int, Bank]:
         return {b.id: b for b in consulted_banks(self.store, names)}
@@ -350,34 +377,59 @@ class Matcher:
             self.revision = max(self.revision, changes.to)
         return complete
 
-    def _snapshot_paths(self, cache_dir: Path, now: datetime) -> dict[str, Path]:
-        """Snapshot file per algorithm, named by everything that decides the index's content."""
+    def _snapshot_paths(self, cache_dir: Path, now: datetime) -> tuple[dict[str, Path], Path]:
+        """Snapshot file per algorithm, and the record of the revision they hold, named by what
+        decides their content apart from the revision (the store, banks, next activation, rules)."""
         algorithms = [a for a in self.store.algorithms(self.banks) if a in self.registry.names()]
         activation = self.store.next_activation(self.banks, now)
-        identity = [self.store.url, str(self.store.revision()), repr(sorted(self.banks)), str(activation)]
-        identity.append(f"rules-{INDEX_RULES}")
+        identity = [self.store.url, repr(sorted(self.banks)), str(activation), f"rules-{INDEX_RULES}"]
         key = hashlib.sha256("|".join(identity).encode()).hexdigest()[:24]
-        return {a: cache_dir / f"{a}-v{self.registry.get(a).version}-{key}.mmindex" for a in algorithms}
+        store = hashlib.sha256(self.store.url.encode()).hexdigest()[:8]
+        paths = {
+            a: cache_dir / f"{store}-{a}-v{self.registry.get(a).version}-{key}.mmindex" for a in algorithms
+        }
+        return paths, cache_dir / f"{store}-{key}.json"
 
-    def _load_cached(self, paths: dict[str, Path]) -> bool:
-        if not paths or not all(path.is_file() for path in paths.values()):
-            return False
+    def _load_cached(self, paths: dict[str, Path], sidecar: Path, mapped: bool) -> StoreChanges | None:
+        """Load the snapshots if they hold every algorithm at a revision from which the change log
+        reaches this matcher's without a bank changed as a whole; the changes to apply, or None."""
+        try:
+            made = json.loads(sidecar.read_text())
+            revision, algorithms = int(made["revision"]), sorted(made["algorithms"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if algorithms != sorted(paths) or not paths or revision > self.revision:
+            return None
+        changes = self.store.changes(revision, self.revision)
+        if changes is None or changes.banks:
+            return None
         try:
             for algorithm, path in paths.items():
                 chosen = self.registry.get(algorithm)
-                self.indexes[algorithm] = type(new_index(chosen)).load(path, chosen)  # type: ignore[attr-defined]
-        except IndexSnapshotError:
+                kind = type(new_index(chosen))
+                if kind is HammingMultiIndex:
+                    self.indexes[algorithm] = HammingMultiIndex.load(path, chosen, mapped=mapped)  # type: ignore[arg-type]
+                else:
+                    self.indexes[algorithm] = kind.load(path, chosen)  # type: ignore[attr-defined]
+        except (IndexSnapshotError, OSError):
             self.indexes.clear()
-            return False
-        return True
+            return None
+        self.revision = revision
+        return changes
 
-    def _save_cached(self, cache_dir: Path, paths: dict[str, Path]) -> None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        for algorithm, path in paths.items():
-            for stale in cache_dir.glob(f"{algorithm}-v*.mmindex"):
+    def _save_cached(self, paths: dict[str, Path], sidecar: Path) -> None:
+        """Write the snapshots, then the record of their revision; remove this store's older ones."""
+        prefix = sidecar.name.split("-", 1)[0]
+        for stale in sidecar.parent.glob(f"{prefix}-*"):
+            if stale not in (*paths.values(), sidecar, sidecar.with_suffix(".lock")):
                 stale.unlink(missing_ok=True)
+        for algorithm, path in paths.items():
             if algorithm in self.indexes:
                 self.indexes[algorithm].save(path)
+        record = {"revision": self.revision, "algorithms": sorted(a for a in paths if a in self.indexes)}
+        temporary = sidecar.with_name(sidecar.name + ".tmp")
+        temporary.write_text(json.dumps(record))
+        os.replace(temporary, sidecar)
 
     def _flush(self, algorithm: str, batch: tuple[list[int], list[bytes]]) -> None:
         chosen = self.registry.get(algorithm)

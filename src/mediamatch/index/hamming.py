@@ -42,7 +42,13 @@ BUCKETS = 1 << 16
 
 
 class HammingMultiIndex(HashIndex):
-    """Multi-index hashing over 32-bit chunks; exact results, fast at small radii."""
+    """Multi-index hashing over 32-bit chunks; exact results, fast at small radii.
+
+    Rows live in two segments: the indexed base (sorted by id, chunk tables built), which may be
+    memory-mapped read-only from a snapshot and so shared by every process of a host that maps the
+    same file (removals only flip the process's own copy of a flag page), and a small private tail
+    of additions that searches scan. Row numbers run through the base, then the tail.
+    """
 
     kind: ClassVar[str] = "hamming-mih"
 
@@ -60,12 +66,21 @@ class HammingMultiIndex(HashIndex):
         self._words = np.zeros((0, self.word_count), dtype=np.uint64)
         self._ids = np.zeros(0, dtype=np.int64)
         self._alive = np.zeros(0, dtype=np.bool_)
-        self._size = 0
+        self._tail_words = np.zeros((0, self.word_count), dtype=np.uint64)
+        self._tail_ids = np.zeros(0, dtype=np.int64)
+        self._tail_alive = np.zeros(0, dtype=np.bool_)
+        self._tail_size = 0
         self._indexed = 0
         self._live = 0
         self._dead_indexed = 0
         self._pending: dict[int, int] = {}
         self._tables = hamming_build.empty_tables(self.chunks)
+        self.mapped = False
+        """True while the base segment is the memory map of a snapshot (until the next rebuild)."""
+
+    @property
+    def _size(self) -> int:
+        return self._indexed + self._tail_size
 
     # -- updates -------------------------------------------------------------------------
 
@@ -75,13 +90,13 @@ class HammingMultiIndex(HashIndex):
         return big_endian.astype(np.uint64)
 
     def _reserve(self, extra: int) -> None:
-        needed = self._size + extra
-        if needed <= self._ids.shape[0]:
+        needed = self._tail_size + extra
+        if needed <= self._tail_ids.shape[0]:
             return
-        capacity = max(needed, int(self._ids.shape[0] * 1.5), 1024)
-        self._words = _resized(self._words, capacity)
-        self._ids = _resized(self._ids, capacity)
-        self._alive = _resized(self._alive, capacity)
+        capacity = max(needed, int(self._tail_ids.shape[0] * 1.5), 1024)
+        self._tail_words = _resized(self._tail_words, capacity)
+        self._tail_ids = _resized(self._tail_ids, capacity)
+        self._tail_alive = _resized(self._tail_alive, capacity)
 
     def add(self, ids: Sequence[int], values: Sequence[HashValue]) -> None:
         if len(ids) != len(values):
@@ -101,10 +116,12 @@ class HammingMultiIndex(HashIndex):
         unique_ids, keep = np.unique(ids[::-1], return_index=True)
         words = words[::-1][keep]
         self._reserve(len(unique_ids))
-        rows = np.arange(self._size, self._size + len(unique_ids))
-        self._words[rows], self._ids[rows], self._alive[rows] = words, unique_ids, True
-        self._pending.update(zip(unique_ids.tolist(), rows.tolist(), strict=True))
-        self._size += len(unique_ids)
+        positions = np.arange(self._tail_size, self._tail_size + len(unique_ids))
+        self._tail_words[positions], self._tail_ids[positions] = words, unique_ids
+        self._tail_alive[positions] = True
+        rows = (positions + self._indexed).tolist()
+        self._pending.update(zip(unique_ids.tolist(), rows, strict=True))
+        self._tail_size += len(unique_ids)
         self._live += len(unique_ids)
         if not bulk:
             self._maybe_rebuild()
@@ -123,10 +140,13 @@ class HammingMultiIndex(HashIndex):
             row = self._row_of(int(entry_id))
             if row is None:
                 continue
-            self._alive[row] = False
-            self._live -= 1
-            if self._pending.pop(int(entry_id), None) is None:
+            if row < self._indexed:
+                self._alive[row] = False
                 self._dead_indexed += 1
+            else:
+                self._tail_alive[row - self._indexed] = False
+                del self._pending[int(entry_id)]
+            self._live -= 1
         self._maybe_rebuild()
 
     def _maybe_rebuild(self) -> None:
@@ -135,16 +155,24 @@ class HammingMultiIndex(HashIndex):
             self.rebuild()
 
     def rebuild(self) -> None:
-        """Drop removed rows, order rows by id and rebuild every chunk table."""
-        live = np.flatnonzero(self._alive[: self._size])
-        order = live[np.argsort(self._ids[live], kind="stable")]
-        self._words = np.ascontiguousarray(self._words[order])
-        self._ids = self._ids[order]
+        """Drop removed rows, order rows by id and rebuild every chunk table (in private memory)."""
+        base = np.flatnonzero(self._alive[: self._indexed])
+        tail = np.flatnonzero(self._tail_alive[: self._tail_size])
+        words = np.concatenate((self._words[base], self._tail_words[tail]))
+        ids = np.concatenate((self._ids[base], self._tail_ids[tail]))
+        order = np.argsort(ids, kind="stable")
+        self._words = np.ascontiguousarray(words[order])
+        self._ids = np.ascontiguousarray(ids[order])
         self._alive = np.ones(len(order), dtype=np.bool_)
-        self._size = self._indexed = self._live = len(order)
+        self._indexed = self._live = len(order)
+        self._tail_words = np.zeros((0, self.word_count), dtype=np.uint64)
+        self._tail_ids = np.zeros(0, dtype=np.int64)
+        self._tail_alive = np.zeros(0, dtype=np.bool_)
+        self._tail_size = 0
         self._pending.clear()
         self._dead_indexed = 0
         self._tables = hamming_build.build_tables(self._words, self.chunks)
+        self.mapped = False
 
     # -- queries -------------------------------------------------------------------------
 
@@ -154,23 +182,34 @@ class HammingMultiIndex(HashIndex):
         return self.chunks * buckets * (1 + self._indexed / BUCKETS)
 
     def _search_rows(self, query: npt.NDArray[np.uint64], radius: int) -> tuple[Any, Any]:
-        if self._probe_cost(radius) > 0.5 * self._size:
-            return scan_search(self._words, self._alive, 0, self._size, query, radius)
-        offsets, low, rows = self._tables
-        masks, ends = hamming_build.MASKS_BY_WEIGHT
-        indexed_rows, indexed_distances = mih_search(
-            self._words, self._alive, offsets, low, rows, masks, ends, query, radius
-        )
         tail_rows, tail_distances = scan_search(
-            self._words, self._alive, self._indexed, self._size, query, radius
+            self._tail_words, self._tail_alive, 0, self._tail_size, query, radius
         )
-        return np.concatenate((indexed_rows, tail_rows)), np.concatenate((indexed_distances, tail_distances))
+        if self._probe_cost(radius) > 0.5 * self._size:
+            base_rows, base_distances = scan_search(self._words, self._alive, 0, self._indexed, query, radius)
+        else:
+            offsets, low, rows = self._tables
+            masks, ends = hamming_build.MASKS_BY_WEIGHT
+            base_rows, base_distances = mih_search(
+                self._words, self._alive, offsets, low, rows, masks, ends, query, radius
+            )
+        return (
+            np.concatenate((base_rows, tail_rows + self._indexed)),
+            np.concatenate((base_distances, tail_distances)),
+        )
+
+    def _ids_of(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        in_base = rows < self._indexed
+        ids = np.empty(len(rows), dtype=np.int64)
+        ids[in_base] = self._ids[rows[in_base]]
+        ids[~in_base] = self._tail_ids[rows[~in_base] - self._indexed]
+        return ids
 
     def search(self, query: HashValue, threshold: int) -> list[IndexMatch]:
         if threshold < 0 or self._live == 0:
             return []
         rows, distances = self._search_rows(self._words_of([query])[0], threshold)
-        ids = self._ids[rows]
+        ids = self._ids_of(rows)
         order = np.lexsort((ids, distances))
         return [IndexMatch(int(ids[i]), int(distances[i])) for i in order]
 
@@ -178,19 +217,19 @@ class HammingMultiIndex(HashIndex):
         return self._live
 
     def memory_bytes(self) -> int:
-        """Bytes held by the index's arrays (hashes, ids, flags, chunk tables)."""
-        arrays = (self._words, self._ids, self._alive, *self._tables)
-        return sum(array.nbytes for array in arrays)
+        """Bytes held by the index's arrays (hashes, ids, flags, chunk tables), mapped ones included."""
+        arrays = (self._words, self._ids, self._alive, self._tail_words, self._tail_ids, self._tail_alive)
+        return sum(array.nbytes for array in (*arrays, *self._tables))
 
     # -- snapshots -----------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
         offsets, low, rows = self._tables
-        size = self._size
+        size = self._tail_size
         arrays = {
-            "words": self._words[:size],
-            "ids": self._ids[:size],
-            "alive": self._alive[:size],
+            "words": np.concatenate((self._words[: self._indexed], self._tail_words[:size])),
+            "ids": np.concatenate((self._ids[: self._indexed], self._tail_ids[:size])),
+            "alive": np.concatenate((self._alive[: self._indexed], self._tail_alive[:size])),
             "offsets": offsets,
             "low": low,
             "rows": rows,
@@ -199,17 +238,25 @@ class HammingMultiIndex(HashIndex):
         write_snapshot(path, self.kind, self.algorithm, meta, arrays)
 
     @classmethod
-    def load(cls, path: Path, algorithm: BitStringAlgorithm) -> HammingMultiIndex:
-        meta, arrays = read_snapshot(path, cls.kind, algorithm)
+    def load(cls, path: Path, algorithm: BitStringAlgorithm, *, mapped: bool = False) -> HammingMultiIndex:
+        """The snapshot at ``path``; ``mapped``: map its arrays instead of reading them, so that the
+        processes of a host that map one file share its pages (what a process changes, it copies)."""
+        meta, arrays = read_snapshot(path, cls.kind, algorithm, mapped=mapped)
         index = cls(algorithm)
-        index._words, index._ids, index._alive = arrays["words"], arrays["ids"], arrays["alive"]
-        index._size = len(index._ids)
-        index._indexed = int(meta["indexed"])
+        indexed = int(meta["indexed"])
+        words, ids, alive = arrays["words"], arrays["ids"], arrays["alive"]
+        index._words, index._ids, index._alive = words[:indexed], ids[:indexed], alive[:indexed]
+        index._indexed = indexed
         index._dead_indexed = int(meta["dead_indexed"])
-        index._live = int(index._alive.sum())
         index._tables = (arrays["offsets"], arrays["low"], arrays["rows"])
-        tail = range(index._indexed, index._size)
-        index._pending = {int(index._ids[r]): r for r in tail if index._alive[r]}
+        tail = np.flatnonzero(np.asarray(alive[indexed:]))
+        index._tail_words = np.array(words[indexed:][tail])
+        index._tail_ids = np.array(ids[indexed:][tail])
+        index._tail_alive = np.ones(len(tail), dtype=np.bool_)
+        index._tail_size = len(tail)
+        index._pending = {int(entry_id): indexed + row for row, entry_id in enumerate(index._tail_ids)}
+        index._live = int(np.count_nonzero(index._alive)) + len(tail)
+        index.mapped = mapped
         return index
 
 

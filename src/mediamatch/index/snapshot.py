@@ -117,15 +117,35 @@ def _read_array(handle: Any, path: Path, start: int, entry: dict[str, Any]) -> n
     return array.reshape(entry["shape"])
 
 
+def _map_array(path: Path, start: int, entry: dict[str, Any]) -> npt.NDArray[Any]:
+    """The array mapped copy-on-write: pages are read from the file (and shared with every process
+    that maps it) until this process writes to them."""
+    dtype, shape = np.dtype(entry["dtype"]), tuple(entry["shape"])
+    if entry["nbytes"] == 0:
+        return np.zeros(shape, dtype=dtype)
+    if path.stat().st_size < start + entry["offset"] + entry["nbytes"]:
+        raise IndexSnapshotError(f"{path}: array {entry['name']!r} is truncated")
+    array = np.memmap(path, dtype=dtype, mode="c", offset=start + entry["offset"], shape=shape)
+    if zlib.crc32(array.data) != entry["crc32"]:
+        raise IndexSnapshotError(f"{path}: array {entry['name']!r} is damaged")
+    return array
+
+
 def read_snapshot(
-    path: Path, kind: str, algorithm: HashAlgorithm
+    path: Path, kind: str, algorithm: HashAlgorithm, *, mapped: bool = False
 ) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
-    """Meta and arrays of a snapshot, after checking its identity and every checksum."""
+    """Meta and arrays of a snapshot, after checking its identity and every checksum.
+
+    ``mapped``: the arrays are copy-on-write memory maps of the file instead of copies in memory.
+    """
     try:
         with path.open("rb") as handle:
             header, start = _read_header(handle, path)
             _check_identity(header, path, kind, algorithm)
-            arrays = {e["name"]: _read_array(handle, path, start, e) for e in header["arrays"]}
+            if mapped:
+                arrays = {e["name"]: _map_array(path, start, e) for e in header["arrays"]}
+            else:
+                arrays = {e["name"]: _read_array(handle, path, start, e) for e in header["arrays"]}
     except (KeyError, TypeError, ValueError) as error:
         raise IndexSnapshotError(f"{path} has a malformed header: {error}") from None
     meta: dict[str, Any] = header.get("meta", {})

@@ -49,6 +49,10 @@ class Settings:
     """Memory one service process lets pictures take while they decode at the same time."""
     decode_wait_seconds: float = 10.0
     """How long an item waits for room in the decode budget before a 503 with ``Retry-After``."""
+    index_dir: str = ""
+    """Folder of index snapshots, shared by the processes of a host: one builds, the others map
+    the same files (one copy of the PDQ index in memory, not one per worker). Empty: the user's
+    cache folder; ``none``: no snapshots, each process builds its own from the database."""
     index_refresh_seconds: float = 0.5
     """How often a process reads the store's revision and applies any changes to its index."""
     index_max_age_seconds: float = 60.0

@@ -19,6 +19,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
 
 from mediamatch.algorithms import AlgorithmRegistry, default_registry
 from mediamatch.engine.matching import Matcher
@@ -147,7 +150,20 @@ class ServiceState:
     def _build(self) -> Matcher:
         stage = Resilience() if self.settings.resilience else Resilience.off()
         decoding = decode_options(self.settings, self.decode_budget)
-        return Matcher(self.store, self.registry, resilience=stage, decode_options=decoding)
+        return Matcher(
+            self.store,
+            self.registry,
+            resilience=stage,
+            decode_options=decoding,
+            cache_dir=self._snapshot_dir(),
+            mapped=True,
+        )
+
+    def _snapshot_dir(self) -> Path | None:
+        chosen = self.settings.index_dir
+        if chosen == "none":
+            return None
+        return Path(chosen) if chosen else Path(platformdirs.user_cache_dir("mediamatch")) / "indexes"
 
     def refresh(self) -> None:
         """Bring the matcher up to the store's revision: the first build, then the change log
