@@ -196,6 +196,8 @@ def test_metrics_count_requests_without_customer_data(service: Service) -> None:
     text = service.client.get("/metrics").text
     assert 'mediamatch_requests_total{route="/v1/match",status="200"} 1' in text
     assert "mediamatch_matches_total 1" in text
+    assert 'mediamatch_bank_matches_total{bank="SHARED"} 1' in text
+    assert "# HELP mediamatch_requests_total " in text
     assert "mediamatch_index_ready 1" in text
     assert 'mediamatch_indexed_entries{algorithm="pdq"}' in text
     assert PDQ.format(PDQ.hash_pixels(synthetic_photo(1)).value) not in text

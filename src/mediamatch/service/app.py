@@ -91,7 +91,8 @@ class TrackAndAudit:
         state = scope.get("state", {})
         matched = state.get("matched_entry_ids", ())
         route = getattr(scope.get("route"), "path", "unmatched")
-        service.metrics.observe(route, status, seconds, state.get("items", 0), len(matched))
+        banks = state.get("matched_banks")
+        service.metrics.observe(route, status, seconds, state.get("items", 0), len(matched), banks)
         if not _audited(scope):
             return
         path: str = scope["path"]

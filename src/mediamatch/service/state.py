@@ -15,6 +15,7 @@ it was last confirmed current; past ``index_max_age_seconds`` the process is not
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -82,7 +83,7 @@ class ServiceState:
         ensure_test_bank(self.store, self.registry)
         self.matcher: Matcher | None = None
         self.decode_budget = DecodeBudget(settings.decode_budget_bytes, settings.decode_wait_seconds)
-        self.metrics = Metrics()
+        self.metrics = Metrics(self._metrics_dir())
         self.webhooks = webhook_dispatcher(settings, self.store)
         self.audit = AuditWriter(self.accounts, capacity=settings.audit_queue_limit)
         self.keys = KeyCache(self.accounts, settings.key_cache_seconds)
@@ -158,6 +159,13 @@ class ServiceState:
             cache_dir=self._snapshot_dir(),
             mapped=True,
         )
+
+    def _metrics_dir(self) -> Path | None:
+        """Where this host's workers of this store publish their counts (beside the snapshots)."""
+        snapshots = self._snapshot_dir()
+        if snapshots is None:
+            return None
+        return snapshots / f"metrics-{hashlib.sha256(self.store.url.encode()).hexdigest()[:8]}"
 
     def _snapshot_dir(self) -> Path | None:
         chosen = self.settings.index_dir
@@ -239,6 +247,7 @@ class ServiceState:
             return
         self.audit.start()
         self.webhooks.start()
+        self.metrics.start()
         self._thread = threading.Thread(target=self._loop, name="mediamatch-index", daemon=True)
         self._thread.start()
 
@@ -250,4 +259,5 @@ class ServiceState:
             self._rebuilder.join(timeout=30)
         self.webhooks.stop()
         self.audit.stop()
+        self.metrics.stop()
         self.store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -80,6 +81,7 @@ async def match_endpoint(request: Request, key: Annotated[ApiKey, Depends(requir
     else:
         results, matched = await run_in_threadpool(match_items, state, matcher, key, items)
     request.state.matched_entry_ids = tuple(matched)
+    request.state.matched_banks = Counter(m["bank"] for r in results for m in r.get("matches", []))
     await after_match(request, state, key, results)
     return _reply(request, results)
 

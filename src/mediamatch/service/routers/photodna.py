@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -101,6 +102,7 @@ async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"
     state.limiter.take_items(key, 1)
     results, matched = await run_in_threadpool(match_items, state, state.matcher, key, [item])
     request.state.matched_entry_ids = tuple(matched)
+    request.state.matched_banks = Counter(m["bank"] for r in results for m in r.get("matches", []))
     await after_match(request, state, key, results)
     (result,) = results
     flags = _flags(result.get("matches", []))
