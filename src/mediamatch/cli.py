@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import platformdirs
 import typer
@@ -166,7 +166,23 @@ VideoSizeOption = Annotated[
 ]
 
 
-def video_options(fps: float, every_frame: bool, size: str | None) -> VideoOptions:
+class VideoSampling(enum.Enum):
+    FRAMES = "frames"
+    TIME = "time"
+
+
+def sampling_option(default: VideoSampling) -> Any:
+    return typer.Option(
+        "--video-sampling",
+        help="frames: every int(rate/fps)-th decoded frame, as Meta's vPDQ samples (hashes that others' "
+        "vPDQ lists match); time: the first frame at each interval of presentation time, a flat one "
+        "replaced by a later one (more usable frames; right for variable frame rates).",
+    )
+
+
+def video_options(
+    fps: float, every_frame: bool, size: str | None, sampling: VideoSampling = VideoSampling.FRAMES
+) -> VideoOptions:
     """Sampling and scaling of videos from the command-line options."""
     scale = None
     if size is not None:
@@ -174,7 +190,8 @@ def video_options(fps: float, every_frame: bool, size: str | None) -> VideoOptio
         if not separator or not width.isdigit() or not height.isdigit() or min(int(width), int(height)) < 5:
             raise MediamatchError(f"--video-size {size!r} must look like 128x128 (at least 5 pixels a side)")
         scale = (int(width), int(height))
-    return VideoOptions(sample_interval=None if every_frame else 1.0 / fps, scale_to=scale)
+    interval = None if every_frame else 1.0 / fps
+    return VideoOptions(sample_interval=interval, scale_to=scale, sampling=sampling.value)
 
 
 def _algorithms(registry: AlgorithmRegistry, spec: str) -> list[HashAlgorithm]:
@@ -211,6 +228,7 @@ def hash_command(
     fps: FpsOption = 1.0,
     every_frame: EveryFrameOption = False,
     video_size: VideoSizeOption = None,
+    video_sampling: Annotated[VideoSampling, sampling_option(VideoSampling.FRAMES)] = VideoSampling.FRAMES,
 ) -> None:
     """Hash every file under PATHS: one record per file; failed files get an error record.
 
@@ -222,7 +240,7 @@ def hash_command(
     registry = default_registry()
     algorithms = _algorithms(registry, algorithm or DEFAULT_HASH_ALGORITHMS)
     options = DecodeOptions(apply_exif_orientation=not no_exif_orientation)
-    videos = video_options(fps, every_frame, video_size)
+    videos = video_options(fps, every_frame, video_size, video_sampling)
     hasher = FileHasher(algorithms, mode=mode, decode_options=options, video_options=videos)
     names = [a.name for a in algorithms]
     writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -392,6 +410,7 @@ def match_command(
     ] = False,
     fps: FpsOption = 1.0,
     video_size: VideoSizeOption = None,
+    video_sampling: Annotated[VideoSampling, sampling_option(VideoSampling.TIME)] = VideoSampling.TIME,
     resilience: ResilienceOption = True,
 ) -> None:
     """Match files against banks: one JSON line per file with bank, entry, classification, distance.
@@ -402,7 +421,7 @@ def match_command(
     """
     default_cache = Path(platformdirs.user_cache_dir("mediamatch")) / "indexes"
     cache = None if no_index_cache else index_cache or default_cache
-    videos = video_options(fps, False, video_size)
+    videos = video_options(fps, False, video_size, video_sampling)
     stage = Resilience() if resilience else Resilience.off()
     matcher = Matcher(
         open_store(context),

@@ -22,7 +22,7 @@ from mediamatch.store import NewEntry, Store
 REGISTRY = default_registry()
 SCALE = (128, 128)
 BANK_OPTIONS = VideoOptions(sample_interval=None, scale_to=SCALE)
-QUERY_OPTIONS = VideoOptions(scale_to=SCALE)
+QUERY_OPTIONS = VideoOptions(scale_to=SCALE, sampling="time")  # as the matcher samples queries by default
 
 
 def family(name: str) -> str:

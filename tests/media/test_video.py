@@ -74,9 +74,11 @@ def test_variable_frame_rate_is_sampled_by_timestamp() -> None:
     data = encode_video(moving_frames(len(times)), times_ms=times)
     with open_video(data, EVERY_FRAME) as reader:
         assert [round(f.timestamp * 1000) for f in reader.frames()] == times
-    with open_video(data) as reader:
+    with open_video(data, VideoOptions(sampling="time")) as reader:
         sampled = [round(f.timestamp * 1000) for f in reader.frames()]
     assert sampled == [0, 1000, 2500, 3100]  # the first frame at or after each whole second
+    with open_video(data) as reader:  # the reference's rule: every int(rate)-th frame, number / rate
+        assert [f.number for f in reader.frames()][:1] == [0]
 
 
 def test_sampling_interval_is_configurable(clip: bytes) -> None:
@@ -186,6 +188,6 @@ def test_a_refused_frame_is_replaced_by_a_later_one_of_its_interval() -> None:
     def textured(frame: VideoFrame) -> bool:
         return float(frame.pixels.std()) > 10
 
-    with open_video(data) as reader:
+    with open_video(data, VideoOptions(sampling="time")) as reader:
         sampled = [round(f.timestamp, 3) for f in reader.frames(keep=textured)]
     assert sampled == [0.4, 1.8, 2.0]  # 1.0-1.8 tried every 0.2 s, the last try kept

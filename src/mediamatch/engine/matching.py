@@ -234,7 +234,9 @@ class Matcher:
 
         ``decode_options``: limits for decoding query images (default: ``DecodeOptions()``).
 
-        ``video_options``: how query videos are decoded and sampled (1 frame per second by default).
+        ``video_options``: how query videos are decoded and sampled (default: one frame a second by
+        presentation time, a flat frame replaced by a later one of its second: more usable frames
+        than the reference's sampling, which bank hashes follow; the two match each other).
         ``resilience``: the stage's settings (default: on); ``Resilience.off()`` for plain matching.
         """
         self.store, self.registry = store, registry
@@ -276,7 +278,7 @@ class Matcher:
             FileHasher(
                 algorithms,
                 mode=mode,
-                video_options=video_options,
+                video_options=video_options or VideoOptions(sampling="time"),
                 skip_other_media=True,
                 resilience=stage,
                 decode_options=decode_options,

@@ -16,8 +16,11 @@ Guarantees to callers of ``open_video``:
   (vPDQ's frame numbers; see ``skip_unreferenced`` for sampling) and ``timestamp`` in
   seconds from the stream's start, taken from the frame's presentation time, so
   variable frame rates are sampled correctly;
-* with ``sample_interval`` set, a frame is kept when its timestamp reaches the next
-  multiple of the interval (1.0: one frame per second); ``None`` keeps every frame;
+* with ``sample_interval`` set, frames are sampled as Meta's vPDQ samples them (``sampling``
+  ``frames``, the default): every ``int(interval * average frame rate)``-th decoded frame from
+  frame 0, stamped ``number / frame rate``; or, with ``sampling`` ``time``, the first frame whose
+  presentation time reaches each multiple of the interval (right for variable frame rates, and
+  a flat frame may be replaced by a later one of its interval); ``None`` keeps every frame;
 * pixels are converted to RGB24 by FFmpeg's scaler (as vPDQ converts them), optionally
   scaled to ``scale_to``, and turned upright when the stream carries a rotation
   (display matrix) unless ``apply_rotation`` is off.
@@ -73,33 +76,42 @@ _DEMUXERS = {
 }
 
 
+SAMPLING = ("frames", "time")
+
+
 @dataclass(frozen=True, slots=True)
 class VideoOptions:
     """Limits and sampling for one video.
 
     ``sample_interval``: seconds between sampled frames (1.0 by default); ``None`` keeps
-    every frame. ``scale_to``: ``(width, height)`` every frame is scaled to before it is
-    returned (vPDQ's "downsample" option); ``None`` keeps the coded size. ``scale_filter``
-    names FFmpeg's scaler; Lanczos reproduces the reference vPDQ hashes of scaled frames.
-    ``threads``: decoder threads (0: FFmpeg decides). ``skip_unreferenced``: when sampling,
-    let the decoder drop frames no other frame refers to (a sampled frame may then come
-    a frame or two after its due time; numbers are then ``round(timestamp * frame_rate)``).
+    every frame. ``sampling``: ``frames`` (the reference's rule, by decoded frame number; the
+    default) or ``time`` (by presentation time; see the module docstring). ``scale_to``:
+    ``(width, height)`` every frame is scaled to before it is returned (vPDQ's "downsample"
+    option); ``None`` keeps the coded size. ``scale_filter`` names FFmpeg's scaler: ``AREA``, as
+    Meta's vPDQ has scaled since July 2023 (the default); ``LANCZOS`` reproduces hashes made by
+    vPDQ before then, such as its own sample hash files. ``threads``: decoder threads (0: FFmpeg
+    decides). ``skip_unreferenced``: when sampling by time, let the decoder drop frames no other
+    frame refers to (a sampled frame may then come a frame or two after its due time; numbers
+    are then ``round(timestamp * frame_rate)``); sampling by frame counts every frame.
     """
 
     sample_interval: float | None = 1.0
+    sampling: str = "frames"
     max_bytes: int = DEFAULT_MAX_VIDEO_BYTES
     max_seconds: float = DEFAULT_MAX_SECONDS
     max_frames: int = DEFAULT_MAX_FRAMES
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS
     apply_rotation: bool = True
     scale_to: tuple[int, int] | None = None
-    scale_filter: str = "LANCZOS"
+    scale_filter: str = "AREA"
     threads: int = 0
     skip_unreferenced: bool = True
 
     def __post_init__(self) -> None:
         if self.sample_interval is not None and not self.sample_interval > 0:
             raise ValueError(f"sample_interval must be positive or None, not {self.sample_interval}")
+        if self.sampling not in SAMPLING:
+            raise ValueError(f"sampling must be one of {', '.join(SAMPLING)}, not {self.sampling!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +208,10 @@ class VideoReader:
         stream.thread_type = "SLICE"
         if self.options.threads:
             stream.codec_context.thread_count = self.options.threads
-        self._skipping = self.options.sample_interval is not None and self.options.skip_unreferenced
+        by_time = self.options.sampling == "time"
+        self._skipping = (
+            by_time and self.options.sample_interval is not None and self.options.skip_unreferenced
+        )
         if self._skipping:
             stream.codec_context.skip_frame = "NONREF"
         stream.codec_context.options = {"err_detect": "explode"}
@@ -298,11 +313,15 @@ class VideoReader:
     def frames(self, keep: Callable[[VideoFrame], bool] | None = None) -> Iterator[VideoFrame]:
         """Sampled frames in decoding order; CorruptMedia if none at all could be decoded.
 
-        ``keep``: when sampling, a frame it refuses (a flat one, say) is replaced by a later
-        frame of the same interval, tried every fifth of the interval up to ``RETRIES``
-        times; the last try is kept whatever ``keep`` says.
+        ``keep``: when sampling by time, a frame it refuses (a flat one, say) is replaced by a
+        later frame of the same interval, tried every fifth of the interval up to ``RETRIES``
+        times; the last try is kept whatever ``keep`` says. Sampling by frame (the reference's
+        rule) keeps every frame it picks, as the reference does.
         """
         interval = self.options.sample_interval
+        if interval is not None and self.options.sampling == "frames" and self.info.frame_rate:
+            yield from self._every_nth(interval, self.info.frame_rate)
+            return
         next_due = interval_end = 0.0
         retries = 0
         for number, timestamp, frame in self._timed():
@@ -322,6 +341,16 @@ class VideoReader:
                 continue
             next_due = interval_end
             yield candidate
+        if self.decoded_frames == 0:
+            raise CorruptMedia(f"no frame of the {self.info.codec} video stream could be decoded")
+
+    def _every_nth(self, interval: float, frame_rate: float) -> Iterator[VideoFrame]:
+        """The reference's sampling: decoded frame numbers divisible by ``int(interval * rate)`` (at
+        least 1), stamped ``number / rate`` as vPDQ stamps them."""
+        every = max(1, int(interval * frame_rate))
+        for number, _, frame in self._timed():
+            if number % every == 0:
+                yield VideoFrame(number, number / frame_rate, self._pixels(frame))
         if self.decoded_frames == 0:
             raise CorruptMedia(f"no frame of the {self.info.codec} video stream could be decoded")
 

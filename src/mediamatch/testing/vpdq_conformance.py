@@ -53,7 +53,9 @@ def compare_with_reference(
     expected = {f.number: f for f in read_vpdq_text(reference.read_text())}
     algorithm = VpdqAlgorithm(regions=False)
     distances, usable, worst_ms, seen = [], [], 0, 0
-    with open_video(video, VideoOptions(sample_interval=None, scale_to=scale)) as reader:
+    # Meta's sample hash files were made before vPDQ moved from Lanczos to area scaling (July 2023).
+    options = VideoOptions(sample_interval=None, scale_to=scale, scale_filter="LANCZOS")
+    with open_video(video, options) as reader:
         for frame in reader.frames():
             if limit is not None and seen >= limit:
                 break
