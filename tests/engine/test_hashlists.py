@@ -54,7 +54,11 @@ def hashes(store: Store, bank: str) -> set[tuple[str, bytes]]:
     return {(e.algorithm, e.hash) for e in store.entries(bank)}
 
 
-@pytest.mark.parametrize("list_format", list(ListFormat))
+CARRY_EVERY_ALGORITHM = [f for f in ListFormat if f is not ListFormat.THREATEXCHANGE_CSV]
+"""ThreatExchange has no signal type for SHA-1 (tested on its own below)."""
+
+
+@pytest.mark.parametrize("list_format", CARRY_EVERY_ALGORITHM)
 def test_every_format_round_trips_and_reimporting_adds_nothing(store: Store, list_format: ListFormat) -> None:
     fill(store)
     buffer = io.BytesIO()
@@ -246,3 +250,29 @@ def test_degenerate_hashes_are_bad_records_unless_allowed(store: Store) -> None:
     assert store.count_entries("TARGET") == 0
     report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(listing), allow_degenerate=True)
     assert report.added == 3
+
+
+THREATEXCHANGE_CSV = (
+    "signal_type,signal_str,collab,category,tags\n"
+    f"pdq,{PDQ_A},Sample Data,POSITIVE_CLASS,media_priority_s4 adult\n"
+    f"video_md5,{md5('v')},Sample Data,POSITIVE_CLASS,\n"
+    "url,https://example.com/x,Sample Data,INVESTIGATION_SEED,\n"
+    f"raw_text,hello,Sample Data,POSITIVE_CLASS,\n"
+)
+
+
+def test_threatexchanges_csv_and_signal_lists_import_and_export_back(store: Store) -> None:
+    """The header and rows ``threatexchange dataset -P --csv`` writes, and its ``-S`` lines."""
+    report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(THREATEXCHANGE_CSV.encode()))
+    assert (report.format, report.added, report.skipped_fingerprints) == (ListFormat.THREATEXCHANGE_CSV, 2, 2)
+    by_algorithm = {e.algorithm: e for e in store.entries("TARGET")}
+    assert by_algorithm["pdq"].source == "Sample Data"
+    assert set(by_algorithm["pdq"].tags) == {"media_priority_s4", "adult", "te-category:POSITIVE_CLASS"}
+    buffer = io.BytesIO()
+    export_stream(store, REGISTRY, "TARGET", buffer, ListFormat.THREATEXCHANGE_CSV)
+    lines = buffer.getvalue().decode().splitlines()
+    assert lines[0] == "signal_type,signal_str,collab,category,tags"
+    assert sorted(lines[1:]) == sorted(THREATEXCHANGE_CSV.splitlines()[1:3])
+    signals = f"pdq {PDQ_B}\nvideo_md5 {md5('w')}\n".encode()
+    listed = import_stream(store, REGISTRY, "TARGET", io.BytesIO(signals))
+    assert (listed.format, listed.added) == (ListFormat.PLAIN, 2)

@@ -7,7 +7,7 @@ import enum
 import re
 from typing import IO
 
-from mediamatch.engine.hashlists import hash_output, hma_csv, ncmec_xml, plain, vics_json
+from mediamatch.engine.hashlists import hash_output, hma_csv, ncmec_xml, plain, te_csv, vics_json
 from mediamatch.engine.hashlists.base import Parsed, Reader, Record, RowError, Writer
 
 
@@ -16,6 +16,7 @@ class ListFormat(enum.Enum):
     HMA_CSV = "hma-csv"
     NCMEC_XML = "ncmec-xml"
     VICS_JSON = "vics-json"
+    THREATEXCHANGE_CSV = "threatexchange-csv"
     HASH_JSONL = "mediamatch-jsonl"
     HASH_CSV = "mediamatch-csv"
     HASH_TEXT = "mediamatch-text"
@@ -26,6 +27,7 @@ READERS: dict[ListFormat, Reader] = {
     ListFormat.HMA_CSV: hma_csv.read,
     ListFormat.NCMEC_XML: ncmec_xml.read,
     ListFormat.VICS_JSON: vics_json.read,
+    ListFormat.THREATEXCHANGE_CSV: te_csv.read,
     ListFormat.HASH_JSONL: hash_output.read_jsonl,
     ListFormat.HASH_CSV: hash_output.read_csv,
     ListFormat.HASH_TEXT: hash_output.read_text,
@@ -35,6 +37,7 @@ WRITERS: dict[ListFormat, Writer] = {
     ListFormat.HMA_CSV: hma_csv.write,
     ListFormat.NCMEC_XML: ncmec_xml.write,
     ListFormat.VICS_JSON: vics_json.write,
+    ListFormat.THREATEXCHANGE_CSV: te_csv.write,
     ListFormat.HASH_JSONL: hash_output.write_jsonl,
     ListFormat.HASH_CSV: hash_output.write_csv,
     ListFormat.HASH_TEXT: hash_output.write_text,
@@ -60,6 +63,8 @@ def detect_format(stream: IO[bytes]) -> ListFormat:
     first_line = head.split(b"\n", 1)[0].lower()
     if b"signal_type" in first_line and b"signal_value" in first_line:
         return ListFormat.HMA_CSV
+    if b"signal_type" in first_line and b"signal_str" in first_line:
+        return ListFormat.THREATEXCHANGE_CSV
     if first_line.startswith(HASH_CSV_START):
         return ListFormat.HASH_CSV
     lines = (line for line in head.decode("utf-8", "replace").splitlines() if line.strip())

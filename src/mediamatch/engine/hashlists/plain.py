@@ -1,7 +1,9 @@
 """Plain hash lists: one hash per line.
 
 With ``--algorithm`` every line is a hash of that algorithm; without it, each line names
-its algorithm (``pdq:<hex>``). Blank lines and lines starting with ``#`` are ignored.
+its algorithm, as ``pdq:<hex>`` or as ThreatExchange's ``threatexchange dataset -P -S`` prints
+it, ``pdq <hex>`` (``video_md5`` and ``photo_md5`` read as ``md5``). Blank lines and lines
+starting with ``#`` are ignored.
 Export writes canonical texts, self-describing unless one algorithm was asked for.
 """
 
@@ -12,6 +14,7 @@ from typing import IO
 
 from mediamatch.algorithms import AlgorithmRegistry
 from mediamatch.engine.hashlists.base import Parsed, Record, RowError, error_at
+from mediamatch.engine.hashlists.te_csv import SIGNAL_TYPES
 from mediamatch.errors import MediamatchError
 from mediamatch.store import Entry, NewEntry
 
@@ -25,6 +28,9 @@ def read(stream: IO[bytes], registry: AlgorithmRegistry, algorithm: str | None) 
             continue
         if not text or text.startswith("#"):
             continue
+        kind, space, rest = text.partition(" ")
+        if not algorithm and space and ":" not in kind and rest.strip() and " " not in rest.strip():
+            text = f"{SIGNAL_TYPES.get(kind.lower(), kind)}:{rest.strip()}"  # ThreatExchange's 'pdq <hex>'
         try:
             value = registry.get(algorithm).parse(text) if algorithm else registry.parse(text)
         except MediamatchError as error:
