@@ -21,7 +21,7 @@ from rich.progress import (
 from mediamatch.cli_banks import ResilienceOption, open_store
 from mediamatch.engine.hashing import HashMode
 from mediamatch.errors import ScanError
-from mediamatch.scan import CaseDB, ScanInterrupted, ScanSettings, run_scan, write_outputs
+from mediamatch.scan import CaseDB, ScanInterrupted, ScanSettings, check_inputs, run_scan, write_outputs
 
 if TYPE_CHECKING:
     from mediamatch.store import Store
@@ -120,10 +120,12 @@ def scan_command(
     )  # fmt: skip
     if resume and paths:
         raise ScanError("--resume carries on with the paths the case was started with; do not name paths")
+    # Every input is checked before the case exists: a mistake leaves nothing behind to resume.
+    ignore = None if resume else check_inputs(settings.roots, settings.ignore_lists)
     bar = BarProgress(progress)
     with CaseDB(case, create=not resume) as database:
         try:
-            run_scan(database, settings, opener, bar, resume=resume)
+            run_scan(database, settings, opener, bar, resume=resume, ignore=ignore)
         except ScanInterrupted as interrupted:
             bar.stop()
             typer.echo(f"mediamatch: {interrupted}", err=True)

@@ -162,6 +162,30 @@ def test_a_bad_ignore_list_is_refused_before_scanning(db: list[str], evidence: P
     )
     assert result.exit_code != 0
     assert "line 2" in str(result.exception)
+    assert not (tmp_path / "c").exists()  # nothing made: a corrected run starts afresh
+
+
+def test_inputs_are_checked_before_the_case_is_made(db: list[str], evidence: Path, tmp_path: Path) -> None:
+    """Issue 19 items 3 and 4: a missing evidence root or a mistyped ignore list is an error that
+    leaves no case behind, so the corrected command runs as a new scan."""
+    for args, said in (
+        ([str(tmp_path / "no-such-folder")], "evidence path"),
+        ([str(evidence), "--ignore-list", str(tmp_path / "nsrl-typo.txt")], "cannot read ignore list"),
+    ):
+        result = RUNNER.invoke(cli.app, [*db, "scan", *args, "--case", str(tmp_path / "case")])
+        assert result.exit_code != 0
+        assert said in str(result.exception)
+        assert not (tmp_path / "case").exists()
+    unreadable = tmp_path / "locked"
+    unreadable.mkdir()
+    unreadable.chmod(0)
+    try:
+        if not os.access(unreadable, os.R_OK):  # root reads everything
+            result = RUNNER.invoke(cli.app, [*db, "scan", str(unreadable), "--case", str(tmp_path / "case")])
+            assert "cannot be read" in str(result.exception)
+    finally:
+        unreadable.chmod(0o755)
+    scan(db, evidence, tmp_path / "case")  # the corrected command: a fresh case
 
 
 def test_matches_carry_the_banks_classification(db: list[str], evidence: Path, tmp_path: Path) -> None:

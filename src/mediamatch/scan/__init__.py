@@ -5,7 +5,7 @@ Front ends call ``run_scan`` with a ``CaseDB`` and then ``write_outputs``.
 
 from mediamatch.scan.casedb import CaseDB
 from mediamatch.scan.outputs import OUTPUT_NAMES, write_outputs
-from mediamatch.scan.runner import ProgressSink, ScanInterrupted, ScanSettings, run_scan
+from mediamatch.scan.runner import ProgressSink, ScanInterrupted, ScanSettings, check_inputs, run_scan
 
 __all__ = [
     "OUTPUT_NAMES",
@@ -13,6 +13,7 @@ __all__ = [
     "ProgressSink",
     "ScanInterrupted",
     "ScanSettings",
+    "check_inputs",
     "run_scan",
     "write_outputs",
 ]

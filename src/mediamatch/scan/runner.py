@@ -119,8 +119,8 @@ def _stored(case: CaseDB, workers: int | None) -> ScanSettings:
     )  # fmt: skip
 
 
-def _ignore(case: CaseDB, settings: ScanSettings) -> IgnoreSet:
-    ignore = load_ignore_lists([Path(p) for p in settings.ignore_lists])
+def _ignore(case: CaseDB, settings: ScanSettings, loaded: IgnoreSet | None) -> IgnoreSet:
+    ignore = loaded if loaded is not None else load_ignore_lists([Path(p) for p in settings.ignore_lists])
     digests = [digest for _, digest in ignore.sources]
     stored = case.get("ignore_digests")
     if stored is None:
@@ -271,6 +271,19 @@ class _BankStore:
         return self.store
 
 
+def check_inputs(roots: list[str], ignore_lists: list[str]) -> IgnoreSet:
+    """Refuse, before any case is made, evidence roots that do not exist or cannot be read and
+    ignore lists that cannot be read or parsed (``ScanError`` naming the first); the lists read."""
+    for root in roots:
+        path = Path(root)
+        if not os.path.lexists(path):
+            raise ScanError(f"evidence path {root} does not exist")
+        wanted = os.R_OK | (os.X_OK if path.is_dir() else 0)
+        if not os.access(path, wanted):
+            raise ScanError(f"evidence path {root} cannot be read")
+    return load_ignore_lists([Path(p) for p in ignore_lists])
+
+
 def run_scan(
     case: CaseDB,
     settings: ScanSettings,
@@ -278,8 +291,11 @@ def run_scan(
     progress: ProgressSink,
     *,
     resume: bool,
+    ignore: IgnoreSet | None = None,
 ) -> None:
     """Scan into ``case``; raises ScanInterrupted on Ctrl-C after storing finished work.
+
+    ``ignore``: the ignore lists already read (``check_inputs``), so they are not read twice.
 
     ``open_store`` gives the bank store to match against (None: no matching). A fresh scan
     calls it at the start, to learn whether its banks hold region hashes (``crop_windows``); a
@@ -288,7 +304,7 @@ def run_scan(
     the scan with the finished files stored, ready for ``--resume``."""
     banks = _BankStore(open_store, settings.banks)
     settings = _stored(case, settings.workers) if resume else _start(case, settings, banks.open())
-    ignore = _ignore(case, settings)
+    ignore = _ignore(case, settings, ignore if not resume else None)
     video_note = None if video_hasher(default_registry()) else NO_VIDEO_HASH
     case.put({"video_note": video_note})
     _plan(case, settings)
