@@ -70,7 +70,7 @@ def test_add_images_and_match_with_and_without_the_resilience_stage(db: list[str
     photo = synthetic_photo(31, 480, 360)
     (folder / "known.png").write_bytes(encode(photo, "PNG"))
     run(db, "bank", "create", "IMAGES")
-    assert "1 files, 2 entries added, 1 region hashes" in run(db, "bank", "add-images", "IMAGES", str(folder))
+    assert "1 files, 4 entries added, 1 region hashes" in run(db, "bank", "add-images", "IMAGES", str(folder))
     assert "region hashes: 1" in run(db, "bank", "show", "IMAGES")
     mirrored = tmp_path / "mirrored.png"
     mirrored.write_bytes(encode(np.ascontiguousarray(photo[:, ::-1]), "PNG"))
@@ -164,3 +164,26 @@ def test_a_bank_can_be_created_for_an_organisation(tmp_path: Path) -> None:
     store.close()
     unknown = runner.invoke(cli.app, ["--db", url, "bank", "create", "NOBODY", "--org", "nobody"])
     assert unknown.exit_code != 0
+
+
+def test_an_exact_copy_of_a_bank_picture_matches_as_exact(db: list[str], tmp_path: Path) -> None:
+    """Issue 19 item 5: add-images stores each file's MD5 and SHA-1, so the same file matches with
+    distance 0 on them; a re-encoded copy matches through its perceptual hashes only."""
+    from mediamatch.samples import detailed_photo
+
+    folder, queries = tmp_path / "known", tmp_path / "queries"
+    folder.mkdir()
+    queries.mkdir()
+    picture = detailed_photo(12, 480, 360)
+    (folder / "known.png").write_bytes(encode(picture, "PNG"))
+    (queries / "same.png").write_bytes((folder / "known.png").read_bytes())
+    (queries / "recoded.jpg").write_bytes(encode(picture, "JPEG", quality=90))
+    run(db, "bank", "create", "IMAGES")
+    run(db, "bank", "add-images", "IMAGES", str(folder))
+    found = {
+        Path(record["path"]).name: {(m["algorithm"], m["distance"]) for m in record["matches"]}
+        for record in map(json.loads, run(db, "match", str(queries)).splitlines())
+    }
+    assert {("md5", 0), ("sha1", 0)} <= found["same.png"]
+    assert not {name for name, _ in found["recoded.jpg"]} & {"md5", "sha1"}
+    assert "pdq" in {name for name, _ in found["recoded.jpg"]}

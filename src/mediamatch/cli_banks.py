@@ -186,6 +186,9 @@ def add_images_command(
         Classification | None, typer.Option(help="Classification of every image.")
     ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Tag every entry (repeatable).")] = None,
+    digests: Annotated[
+        bool, typer.Option(help="Also store each file's MD5 and SHA-1, so exact copies match as exact.")
+    ] = True,
 ) -> None:
     """Hash images into a bank (external id: file name); files that fail are listed and skipped."""
     report = add_images(
@@ -197,6 +200,7 @@ def add_images_command(
         regions=regions,
         classification=classification,
         tags=tuple(tag or ()),
+        digests=digests,
     )
     for path, error in report.errors:
         typer.echo(f"{path}: {error.kind}: {error.message}", err=True)

@@ -204,7 +204,8 @@ def test_stored_regions_match_a_crop_closer_than_the_whole(store: Store, tmp_pat
     picture = detailed_photo(21, 480, 360)
     write(tmp_path / "bank", "known.png", picture)
     report = add_images(store, REGISTRY, "IMAGES", [tmp_path / "bank"])
-    assert (report.files, report.added, report.regions, report.errors) == (1, 2, len(REGIONS), [])
+    # pdq and gradgrid144, and the file's md5 and sha1
+    assert (report.files, report.added, report.regions, report.errors) == (1, 4, len(REGIONS), [])
     assert store.count_regions("IMAGES") == len(REGIONS)
     crop = write(tmp_path, "crop.png", region_box(picture, REGIONS["centre60"]).crop(picture))
     staged = {m.algorithm: m for m in Matcher(store, REGISTRY).match_file(crop).matches}
@@ -220,7 +221,7 @@ def test_add_images_reports_bad_files_and_keeps_the_rest(store: Store, tmp_path:
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not an image")
     report = add_images(store, REGISTRY, "IMAGES", [good, bad], regions=False)
-    assert (report.files, report.added, report.regions) == (2, 2, 0)
+    assert (report.files, report.added, report.regions) == (2, 4, 0)
     assert [(path, error.kind) for path, error in report.errors] == [(str(bad), "UnsupportedMedia")]
 
 

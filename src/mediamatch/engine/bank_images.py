@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mediamatch.algorithms import AlgorithmRegistry, ImageHashAlgorithm
+from mediamatch.algorithms import AlgorithmRegistry, FileHashAlgorithm, ImageHashAlgorithm
 from mediamatch.algorithms.keypoints import bank_keypoints
 from mediamatch.engine.hashing import ItemError, iter_files, regular_file_size
 from mediamatch.engine.resilience import REGION_ALGORITHMS, region_hashes
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from mediamatch.store import Store
 
 DEFAULT_ALGORITHMS = ("pdq", "gradgrid144")
+FILE_DIGESTS = ("md5", "sha1")
+"""Digests of each image file's bytes, stored beside its perceptual hashes (``digests=True``), so
+that an exact copy is reported as the exact match it is (distance 0 on ``md5``), as NCMEC's and
+Project VIC's lists report them, whatever a re-decode does to the perceptual hashes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +97,11 @@ def add_images(
     classification: Classification | None = None,
     tags: tuple[str, ...] = (),
     decode_options: DecodeOptions | None = None,
+    digests: bool = True,
 ) -> ImagesReport:
-    """Hash every image under ``paths`` into ``bank`` (external id: the file name)."""
+    """Hash every image under ``paths`` into ``bank`` (external id: the file name); with
+    ``digests``, also the MD5 and SHA-1 of each file's bytes (``FILE_DIGESTS``), decided by
+    themselves (not linked to the picture's keypoints: an equal digest is the same file)."""
     chosen = [registry.get(name) for name in algorithms]
     image_algorithms = [a for a in chosen if isinstance(a, ImageHashAlgorithm)]
     if len(image_algorithms) != len(chosen) or not chosen:
@@ -108,10 +115,26 @@ def add_images(
         files += 1
         try:
             regular_file_size(path)
-            pixels = decode_image(read_limited(path, options.max_bytes), options).pixels
+            data = read_limited(path, options.max_bytes)
+            pixels = decode_image(data, options).pixels
         except (MediamatchError, OSError) as error:
             errors.append((str(path), ItemError.from_exception(error)))
             continue
+        if digests:
+            for name in FILE_DIGESTS:
+                digester = registry.get(name)
+                if not isinstance(digester, FileHashAlgorithm):
+                    continue
+                digest = digester.hash_bytes(data)
+                entries.append(
+                    NewEntry(
+                        name,
+                        digest.value.data,
+                        classification=classification,
+                        tags=tags,
+                        external_id=path.name,
+                    )
+                )
         entries += image_entries(
             pixels,
             image_algorithms,
