@@ -83,3 +83,54 @@ def test_resume_gives_the_uninterrupted_result(
     assert not (case / "case.json").exists()
     subprocess.run(_command(tmp_path / "db.sqlite", "--case", str(case), "--resume"), check=True)
     assert _result(case) == uninterrupted
+
+
+def _session_members(session: int) -> list[int]:
+    """Live processes of the session ``session`` (a scan started in its own session)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":  # session id, state
+            members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_with_a_killed_main_process_and_the_case_resumes(
+    many_files: Path, uninterrupted: dict[str, Any], tmp_path: Path
+) -> None:
+    """Issue 19 item 2: only the main process is killed (as the OOM killer does); its workers
+    must not live on holding the case's lock."""
+    case = tmp_path / "case"
+    command = _command(tmp_path / "db.sqlite", str(many_files), "--case", str(case), "--workers", "2")
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while _done_units(case) == 0 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(_session_members(process.pid)) > 1, "no worker processes were seen"
+    os.kill(process.pid, signal.SIGKILL)  # the main process alone
+    process.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while _session_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_members(process.pid) == []
+    subprocess.run(_command(tmp_path / "db.sqlite", "--case", str(case), "--resume"), check=True)
+    assert _result(case) == uninterrupted
+
+
+def test_a_case_in_use_names_the_process_that_holds_it(tmp_path: Path) -> None:
+    from mediamatch.errors import ScanError
+    from mediamatch.scan.casedb import CaseDB
+
+    with CaseDB(tmp_path / "case", create=True):
+        with pytest.raises(
+            ScanError, match=rf"in use by another mediamatch process \(process {os.getpid()}\)"
+        ):
+            CaseDB(tmp_path / "case", create=False)
+    with CaseDB(tmp_path / "case", create=False):  # released with its holder
+        pass

@@ -201,10 +201,16 @@ class CaseDB:
 
 
 def _lock(folder: Path) -> int:
+    """The case's lock (an exclusive ``flock``, which the kernel drops with the last process that
+    holds it, so no dead process can keep it), with the holder's process id written in it."""
     descriptor = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        holder = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip()
         os.close(descriptor)
-        raise ScanError(f"case {folder} is in use by another mediamatch process") from None
+        named = f" (process {holder})" if holder.isdigit() else ""
+        raise ScanError(f"case {folder} is in use by another mediamatch process{named}") from None
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
     return descriptor

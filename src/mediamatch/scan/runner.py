@@ -29,6 +29,7 @@ from mediamatch.scan.caseview import FileView, load_view
 from mediamatch.scan.evidence import walk
 from mediamatch.scan.filehash import Content, ContentKey
 from mediamatch.scan.ignore import IgnoreSet, load_ignore_lists
+from mediamatch.scan.lifeline import die_with_parent
 from mediamatch.scan.plan import plan_units
 from mediamatch.scan.records import FileRecord, Hash, Unit
 from mediamatch.scan.stacks import StackInput, build_stacks
@@ -228,10 +229,12 @@ def _hash_units(
     workers = settings.workers or os.cpu_count() or 1
     warm_up(settings.mode, settings.resilience, settings.crop_windows)
     manager = SyncManager()
-    manager.start(ignore_interrupts)
+    manager.start(_manager_started, (os.getpid(),))
     try:
         shared = manager.dict(_known_contents(case))
-        config = WorkerConfig(settings.mode, ignore, shared, settings.resilience, settings.crop_windows)
+        config = WorkerConfig(
+            settings.mode, ignore, shared, settings.resilience, settings.crop_windows, parent=os.getpid()
+        )
         with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(config,)) as pool:
             _dispatch(pool, pending, committer, workers, started)
     finally:
@@ -269,6 +272,12 @@ class _BankStore:
                 store.bank(name)  # a bank deleted since the scan started fails now, not at the end
             self.store = store
         return self.store
+
+
+def _manager_started(parent: int) -> None:
+    """The shared-contents server: ends with the scan, as the workers do, and ignores Ctrl-C."""
+    die_with_parent(parent)
+    ignore_interrupts()
 
 
 def check_inputs(roots: list[str], ignore_lists: list[str]) -> IgnoreSet:

@@ -23,6 +23,7 @@ from mediamatch.media import DecodeOptions, decode_image
 from mediamatch.scan.archives import ARCHIVE_ERRORS, ArchiveError, members
 from mediamatch.scan.evidence import open_evidence
 from mediamatch.scan.kinds import HEAD_BYTES, ArchiveKind, archive_kind
+from mediamatch.scan.lifeline import die_with_parent
 from mediamatch.scan.records import MEMBER_SEPARATOR
 
 THUMBNAIL_SIDE = 160
@@ -89,5 +90,8 @@ def make_thumbnails(wanted: Sequence[tuple[str, str]], workers: int | None = Non
     """Thumbnails for (unit path, path) pairs, in order, made in worker processes."""
     if len(wanted) < 8:
         return [_one(pair) for pair in wanted]
-    with ProcessPoolExecutor(workers or os.cpu_count() or 1) as pool:
+    pool = ProcessPoolExecutor(
+        workers or os.cpu_count() or 1, initializer=die_with_parent, initargs=(os.getpid(),)
+    )
+    with pool:
         return list(pool.map(_one, wanted, chunksize=8))

@@ -16,6 +16,7 @@ from mediamatch.samples import encode, synthetic_photo
 from mediamatch.scan.filehash import Content, ContentKey, ScanHasher
 from mediamatch.scan.ignore import IgnoreSet
 from mediamatch.scan.kinds import FileKind
+from mediamatch.scan.lifeline import die_with_parent
 from mediamatch.scan.records import FileRecord, Status, Times, Unit
 
 _HASHER: ScanHasher | None = None
@@ -28,6 +29,8 @@ class WorkerConfig:
     shared: MutableMapping[ContentKey, Content] | None
     resilience: bool = True
     crop_windows: bool = True
+    parent: int = 0
+    """The scan's main process: a worker ends with it (``lifeline``); 0 for none."""
 
 
 def ignore_interrupts() -> None:
@@ -37,6 +40,8 @@ def ignore_interrupts() -> None:
 def init_worker(config: WorkerConfig) -> None:
     """Process-pool initializer."""
     global _HASHER
+    if config.parent:
+        die_with_parent(config.parent)
     ignore_interrupts()
     _HASHER = ScanHasher(
         default_registry(), config.mode, config.ignore, config.shared, config.resilience, config.crop_windows
