@@ -127,10 +127,10 @@ def test_a_case_in_use_names_the_process_that_holds_it(tmp_path: Path) -> None:
     from mediamatch.errors import ScanError
     from mediamatch.scan.casedb import CaseDB
 
-    with CaseDB(tmp_path / "case", create=True):
-        with pytest.raises(
-            ScanError, match=rf"in use by another mediamatch process \(process {os.getpid()}\)"
-        ):
-            CaseDB(tmp_path / "case", create=False)
+    with (
+        CaseDB(tmp_path / "case", create=True),
+        pytest.raises(ScanError, match=rf"in use by another mediamatch process \(process {os.getpid()}\)"),
+    ):
+        CaseDB(tmp_path / "case", create=False)
     with CaseDB(tmp_path / "case", create=False):  # released with its holder
         pass
