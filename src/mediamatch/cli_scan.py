@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -75,6 +76,54 @@ class BarProgress:
         self.bar.stop()
 
 
+class LineProgress:
+    """Progress as a line on standard error every ``every`` seconds, for output that is not a
+    terminal (a log file, a pipe, a batch system): files and bytes done of planned, the rate, and
+    the estimated end; on resume, first how much was already done."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every = every
+        self.total = self.size = self.done = self.done_size = 0
+        self.started = self.shown = time.monotonic()
+        self.counted_size = 0
+
+    def start(self, files: int, size: int, done_files: int, done_size: int) -> None:
+        self.total, self.size, self.done, self.done_size = files, size, done_files, done_size
+        self.started = self.shown = time.monotonic()
+        if done_files:
+            typer.echo(
+                f"resuming: {done_files} of {files} files ({_megabytes(done_size)} of {_megabytes(size)}) "
+                "were already done",
+                err=True,
+            )
+
+    def advance(self, files: int, size: int) -> None:
+        self.done += files
+        self.done_size += size
+        self.counted_size += size
+        now = time.monotonic()
+        if now - self.shown >= self.every:
+            self.shown = now
+            typer.echo(self.line(now), err=True)
+
+    def line(self, now: float) -> str:
+        elapsed = max(now - self.started, 1e-6)
+        rate = self.counted_size / elapsed
+        left = (self.size - self.done_size) / rate if rate > 0 else None
+        eta = "unknown" if left is None else time.strftime("%H:%M:%S", time.localtime(time.time() + left))
+        return (
+            f"scanning: {self.done}/{self.total} files, {_megabytes(self.done_size)} of "
+            f"{_megabytes(self.size)}, {rate / 1e6:.1f} MB/s, ends about {eta}"
+        )
+
+    def stop(self) -> None:
+        pass
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
 def scan_command(
     context: typer.Context,
     case: Annotated[Path, typer.Option("--case", help="Case folder (created if missing).")],
@@ -122,7 +171,9 @@ def scan_command(
         raise ScanError("--resume carries on with the paths the case was started with; do not name paths")
     # Every input is checked before the case exists: a mistake leaves nothing behind to resume.
     ignore = None if resume else check_inputs(settings.roots, settings.ignore_lists)
-    bar = BarProgress(progress)
+    bar: BarProgress | LineProgress = (
+        BarProgress(progress) if not progress or sys.stderr.isatty() else LineProgress()
+    )
     with CaseDB(case, create=not resume) as database:
         try:
             run_scan(database, settings, opener, bar, resume=resume, ignore=ignore)

@@ -264,3 +264,16 @@ def test_zips_scanned_in_parts_give_the_same_case(
     assert ranges == 2
     for key in ("files", "stacks", "summary"):
         assert parts[key] == whole[key]
+
+
+def test_progress_without_a_terminal_is_a_line_every_few_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 19 item 6: a scan logging to a file says how far it is, and a resumed one what was done."""
+    from mediamatch.cli_scan import LineProgress
+
+    progress = LineProgress(every=0.0)
+    progress.start(10, 10_000_000, 2, 2_000_000)
+    progress.advance(3, 3_000_000)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "resuming: 2 of 10 files (2.0 MB of 10.0 MB) were already done"
+    assert lines[1].startswith("scanning: 5/10 files, 5.0 MB of 10.0 MB, ")
+    assert "MB/s, ends about " in lines[1]
