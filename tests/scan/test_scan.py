@@ -277,3 +277,23 @@ def test_progress_without_a_terminal_is_a_line_every_few_seconds(capsys: pytest.
     assert lines[0] == "resuming: 2 of 10 files (2.0 MB of 10.0 MB) were already done"
     assert lines[1].startswith("scanning: 5/10 files, 5.0 MB of 10.0 MB, ")
     assert "MB/s, ends about " in lines[1]
+
+
+def test_scanning_a_video_leaves_its_access_time_alone(db: list[str], tmp_path: Path) -> None:
+    """Issue 19 item 1: videos are decoded from a handle opened with O_NOATIME, as images are."""
+    from tests.videosamples import encode_video, moving_frames
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    clip = evidence / "clip.mp4"
+    clip.write_bytes(encode_video(moving_frames(20, seed=4, size=(160, 120)), fps=10))
+    picture = evidence / "photo.jpg"
+    picture.write_bytes(photo(1))
+    for path in (clip, picture):  # an access time older than the modification: relatime would move it
+        status = path.stat()
+        os.utime(path, ns=(status.st_mtime_ns - 400 * 86_400 * 10**9, status.st_mtime_ns))
+    before = _snapshot(evidence)
+    files = by_path(scan(db, evidence, tmp_path / "case"), evidence)
+    assert files["clip.mp4"]["kind"] == "video"
+    assert "vpdq" in files["clip.mp4"]["hashes"]
+    assert _snapshot(evidence) == before

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import numpy as np
 
@@ -59,7 +59,9 @@ RETRIES = 4
 MAX_CORRUPT_PACKETS = 1000
 """Give up (CorruptMedia) after this many undecodable packets in one video."""
 
-VideoSource = bytes | str | os.PathLike[str]
+VideoSource = bytes | str | os.PathLike[str] | BinaryIO
+"""Bytes in memory, a path, or an open binary file (read from its start; the caller opens it as it
+needs to, a forensic scan with ``O_NOATIME`` so that the file's access time stays put)."""
 
 # FFmpeg opens a file with the demuxer of its sniffed type only: never a playlist, concat
 # list or image sequence that FFmpeg's own probing might pick for hostile bytes.
@@ -146,6 +148,12 @@ def _read_source(source: VideoSource, max_bytes: int) -> tuple[Any, MediaType]:
     if isinstance(source, bytes):
         size = len(source)
         head = source[:SNIFF_BYTES]
+    elif hasattr(source, "read"):
+        handle = cast(BinaryIO, source)
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(0)
+        head = handle.read(SNIFF_BYTES)
+        handle.seek(0)
     else:
         path = Path(source)
         size = path.stat().st_size
@@ -160,8 +168,11 @@ def _read_source(source: VideoSource, max_bytes: int) -> tuple[Any, MediaType]:
         raise UnsupportedMedia(
             "not a supported video container (MP4, MOV, MKV, WebM, AVI, FLV, ASF, MPEG, Ogg)"
         )
-    opened = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-    return opened, media_type
+    if isinstance(source, bytes):
+        return io.BytesIO(source), media_type
+    if hasattr(source, "read"):
+        return source, media_type
+    return str(source), media_type
 
 
 def _seconds(value: Any, base: Fraction | None) -> float | None:

@@ -202,7 +202,11 @@ class ScanHasher:
         if video_source is None:
             return replace(record, note=MEMBER_TOO_LARGE)
         try:
-            result, turned = self.video.hash(video_source, turned=self.resilience)
+            if isinstance(video_source, bytes):
+                result, turned = self.video.hash(video_source, turned=self.resilience)
+            else:  # decoded from a handle opened as all evidence is: the access time stays put
+                with open_evidence(video_source) as handle:
+                    result, turned = self.video.hash(handle, turned=self.resilience)
         except MediamatchError as error:
             return _with_error(record, error)
         name = self.video.name

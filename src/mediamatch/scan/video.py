@@ -9,11 +9,9 @@ only and says so in the file's note.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from mediamatch.algorithms import AlgorithmRegistry, Dihedral, HashResult, VideoHashAlgorithm
 from mediamatch.engine.video import hash_video
-from mediamatch.media.video import VideoOptions
+from mediamatch.media.video import VideoOptions, VideoSource
 
 VIDEO_ALGORITHM = "vpdq"
 NO_VIDEO_HASH = "no video hash algorithm (vpdq) is registered: MD5 and SHA-1 only"
@@ -33,7 +31,7 @@ class VideoHasher:
     def name(self) -> str:
         return self.algorithm.name
 
-    def hash(self, source: Path | bytes, turned: bool = False) -> tuple[HashResult, dict[str, HashResult]]:
+    def hash(self, source: VideoSource, turned: bool = False) -> tuple[HashResult, dict[str, HashResult]]:
         """The video's hash and, with ``turned``, the hashes of its turned and mirrored copies by
         label (the resilience stage's query variants; none for algorithms other than vPDQ)."""
         turns = [turn for turn in Dihedral if turn is not Dihedral.ORIGINAL] if turned else []
