@@ -297,3 +297,20 @@ def test_scanning_a_video_leaves_its_access_time_alone(db: list[str], tmp_path: 
     assert files["clip.mp4"]["kind"] == "video"
     assert "vpdq" in files["clip.mp4"]["hashes"]
     assert _snapshot(evidence) == before
+
+
+def test_names_that_contradict_the_content_are_noted(db: list[str], tmp_path: Path) -> None:
+    """Issue 19 item 7: random bytes named .jpg and an empty .png are flagged in the case and the report."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "holiday.jpg").write_bytes(os.urandom(2000))
+    (evidence / "empty.png").write_bytes(b"")
+    (evidence / "real.jpg").write_bytes(photo(1))
+    (evidence / "picture.zip").write_bytes(photo(2))
+    files = by_path(scan(db, evidence, tmp_path / "case"), evidence)
+    assert files["holiday.jpg"]["note"] == "named .jpg (an image) but its content is of no known type"
+    assert files["empty.png"]["note"] == "named .png but empty"
+    assert files["picture.zip"]["note"] == "named .zip (an archive) but its content is an image"
+    assert files["real.jpg"]["note"] is None
+    report = (tmp_path / "case" / "report.html").read_text()
+    assert "named .png but empty" in report

@@ -28,7 +28,7 @@ from mediamatch.media.image import DEFAULT_MAX_BYTES
 from mediamatch.scan.archives import ARCHIVE_ERRORS, Member, members
 from mediamatch.scan.evidence import iter_chunks, open_evidence, times_of
 from mediamatch.scan.ignore import IgnoreSet
-from mediamatch.scan.kinds import HEAD_BYTES, ArchiveKind, FileKind, classify
+from mediamatch.scan.kinds import HEAD_BYTES, ArchiveKind, FileKind, classify, name_contradicts_content
 from mediamatch.scan.records import MEMBER_SEPARATOR, FileRecord, Hash, Status, Times
 from mediamatch.scan.video import MEMBER_TOO_LARGE, MEMBER_VIDEO_MAX_BYTES, NO_VIDEO_HASH, video_hasher
 
@@ -117,7 +117,7 @@ class ScanHasher:
         except (MediamatchError, OSError, *ARCHIVE_ERRORS) as error:
             record = FileRecord(path, 0, Times(), FileKind.ARCHIVE, ArchiveKind.ZIP.value)
             note = f"members {select.start}-{select.stop - 1}: {len(found)} read before the error"
-            return [_with_error(record, error, note), *found]
+            return [_with_error(record, error, _noted(record, note)), *found]
         return found
 
     @staticmethod
@@ -128,7 +128,8 @@ class ScanHasher:
     def _hash_stream(self, source: Source, stream: IO[bytes], *, seekable: bool) -> Iterator[FileRecord]:
         head = stream.read(HEAD_BYTES)
         kind, type_name = classify(head)
-        record = FileRecord(source.path, source.size, source.times, kind, type_name)
+        mismatch = name_contradicts_content(source.path, kind, source.size)
+        record = FileRecord(source.path, source.size, source.times, kind, type_name, note=mismatch)
         keep = kind is FileKind.IMAGE and source.size <= DEFAULT_MAX_BYTES
         keep = keep or (kind is FileKind.ARCHIVE and not seekable and source.size <= NESTED_ARCHIVE_MAX_BYTES)
         keep = keep or (kind is FileKind.VIDEO and source.disk_path is None and self.video is not None)
@@ -197,10 +198,10 @@ class ScanHasher:
     def _video(self, record: FileRecord, source: Source, data: bytes | None) -> FileRecord:
         """A video on disk is decoded from its file, one inside an archive from its bytes in memory."""
         if self.video is None:
-            return replace(record, note=NO_VIDEO_HASH)
+            return replace(record, note=_noted(record, NO_VIDEO_HASH))
         video_source = source.disk_path if source.disk_path is not None else data
         if video_source is None:
-            return replace(record, note=MEMBER_TOO_LARGE)
+            return replace(record, note=_noted(record, MEMBER_TOO_LARGE))
         try:
             if isinstance(video_source, bytes):
                 result, turned = self.video.hash(video_source, turned=self.resilience)
@@ -217,10 +218,10 @@ class ScanHasher:
         self, record: FileRecord, source: Source, stream: IO[bytes], data: bytes | None, *, seekable: bool
     ) -> Iterator[FileRecord]:
         if source.depth >= MAX_DEPTH:
-            yield replace(record, note=f"archive nested deeper than {MAX_DEPTH}: not opened")
+            yield replace(record, note=_noted(record, f"archive nested deeper than {MAX_DEPTH}: not opened"))
             return
         if not seekable and data is None:
-            yield replace(record, note="nested archive over 1 GiB: not opened")
+            yield replace(record, note=_noted(record, "nested archive over 1 GiB: not opened"))
             return
         container: IO[bytes] = stream if data is None else io.BytesIO(data)
         container.seek(0)
@@ -265,6 +266,11 @@ def _digest(
         if kept is not None:
             kept.append(chunk)
     return md5.digest(), sha1.digest(), None if kept is None else b"".join(kept)
+
+
+def _noted(record: FileRecord, note: str) -> str:
+    """The record's note with ``note`` added (a name that contradicts the content stays said)."""
+    return note if record.note is None else f"{record.note}; {note}"
 
 
 def _with_error(record: FileRecord, error: Exception, note: str | None = None) -> FileRecord:

@@ -82,3 +82,57 @@ def classify(head: bytes) -> tuple[FileKind, str | None]:
     if archive is not None:
         return FileKind.ARCHIVE, archive.value
     return FileKind.OTHER, None
+
+
+_IMAGE_SUFFIXES = (
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".png",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".heic",
+    ".heif",
+)
+_VIDEO_SUFFIXES = (
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".avi",
+    ".flv",
+    ".wmv",
+    ".mpg",
+    ".mpeg",
+    ".3gp",
+    ".ogv",
+)
+_ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tbz2", ".txz")
+SUFFIX_KINDS: dict[str, FileKind] = {
+    **dict.fromkeys(_IMAGE_SUFFIXES, FileKind.IMAGE),
+    **dict.fromkeys(_VIDEO_SUFFIXES, FileKind.VIDEO),
+    **dict.fromkeys(_ARCHIVE_SUFFIXES, FileKind.ARCHIVE),
+}
+"""File name endings that announce a kind; a file whose content says otherwise is flagged."""
+
+
+def name_contradicts_content(path: str, kind: FileKind, size: int) -> str | None:
+    """Why the file's name contradicts what its content is (``photo.jpg`` holding random bytes, an
+    empty ``.png``, a video named ``.jpg``), or None when it does not or the name says nothing."""
+    name = path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+    suffix = name[name.rfind(".") :].lower() if "." in name else ""
+    announced = SUFFIX_KINDS.get(suffix)
+    if announced is None or announced is kind:
+        return None
+    if size == 0:
+        return f"named {suffix} but empty"
+    content = "of no known type" if kind is FileKind.OTHER else _article(kind.value)
+    return f"named {suffix} ({_article(announced.value)}) but its content is {content}"
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"

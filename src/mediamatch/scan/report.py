@@ -113,8 +113,12 @@ def _problems(view: CaseView) -> str:
         if f.status == "error"
     )
     passed = "".join(f"<tr><td>{escape(p)}</td><td>{escape(r)}</td></tr>" for p, r in view.passed_over)
+    noted = "".join(
+        f"<tr><td>{escape(f.path)}</td><td>{escape(f.note)}</td></tr>" for f in view.files if f.note
+    )
     return (
         f"<h2>Errors</h2><table><tr><th>path</th><th>error</th><th>message</th></tr>{rows}</table>"
+        f"<h2>Notes</h2><table><tr><th>path</th><th>note</th></tr>{noted}</table>"
         f"<h2>Passed over</h2><table><tr><th>path</th><th>reason</th></tr>{passed}</table>"
     )
 
