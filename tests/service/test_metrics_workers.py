@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -30,12 +31,19 @@ def test_consecutive_scrapes_agree_across_workers(tmp_path: Path) -> None:
     body = json.dumps({"hashes": {"pdq": PDQ.format(PDQ.from_bytes(known))}}).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     with serving(url, tmp_path / "serve.log", 2, index_dir=str(tmp_path / "snapshots")) as (port, _):
-        client = Client(port, token)
-        wait(lambda: all(client.ready() for _ in range(12)), 60, "the workers never all became ready")
-        for _ in range(30):  # a fresh connection each: both workers answer some
+        wait(Client(port, token).ready, 60, "the server never became ready")
+        answered = 0
+        deadline = time.monotonic() + 120
+        while answered < 30 and time.monotonic() < deadline:  # a fresh connection each: both workers answer
             request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/match", data=body, headers=headers)
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                assert answer.status == 200
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    answered += answer.status == 200
+            except urllib.error.HTTPError as refused:  # a worker still loading its index: 503, retry
+                if refused.code != 503:
+                    raise
+                time.sleep(0.1)
+        assert answered == 30
         time.sleep(2.5)  # every worker has published since
         scrapes = []
         for _ in range(8):

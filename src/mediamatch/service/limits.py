@@ -39,6 +39,23 @@ def next_month(now: datetime) -> datetime:
     )
 
 
+def rate_refusal(rate: int, tokens: float) -> RateLimited:
+    """The answer to a request past the key's rate, with the seconds until a token is back."""
+    wait = math.ceil((1.0 - tokens) * 60.0 / rate)
+    return RateLimited(f"rate limit of {rate} requests per minute reached", max(wait, 1))
+
+
+def quota_refusal(quota: int, used: int, items: int, now: datetime) -> RateLimited:
+    """The answer to ``items`` that the monthly quota cannot take, waiting until next month."""
+    wait = math.ceil((next_month(now) - now).total_seconds())
+    left = max(0, quota - used)
+    if left == 0:
+        return RateLimited(f"monthly quota of {quota} items is used up", wait)
+    return RateLimited(
+        f"{items} items would exceed the monthly quota of {quota}: {left} left this month", wait
+    )
+
+
 class Limiter:
     def __init__(self, accounts: AccountStore, default_rate: int, default_quota: int | None) -> None:
         self.accounts = accounts
@@ -57,8 +74,7 @@ class Limiter:
             bucket.tokens = min(float(rate), bucket.tokens + (now - bucket.updated) * rate / 60.0)
             bucket.updated = now
             if bucket.tokens < 1.0:
-                wait = math.ceil((1.0 - bucket.tokens) * 60.0 / rate)
-                raise RateLimited(f"rate limit of {rate} requests per minute reached", wait)
+                raise rate_refusal(rate, bucket.tokens)
             bucket.tokens -= 1.0
 
     def take_items(self, key: ApiKey, items: int) -> None:
@@ -73,11 +89,5 @@ class Limiter:
             if slot not in self._used:
                 self._used[slot] = self.accounts.items_since(key.key_id, month)
             if self._used[slot] + items > quota:
-                wait = math.ceil((next_month(now) - now).total_seconds())
-                left = max(0, quota - self._used[slot])
-                if left == 0:
-                    raise RateLimited(f"monthly quota of {quota} items is used up", wait)
-                raise RateLimited(
-                    f"{items} items would exceed the monthly quota of {quota}: {left} left this month", wait
-                )
+                raise quota_refusal(quota, self._used[slot], items, now)
             self._used[slot] += items

@@ -15,8 +15,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from mediamatch.errors import RateLimited
-from mediamatch.service.limits import Limiter, month_start, next_month
+from mediamatch.service.limits import Limiter, month_start, next_month, quota_refusal, rate_refusal
 from mediamatch.store.accounts import AccountStore, ApiKey
 
 log = logging.getLogger(__name__)
@@ -94,8 +93,7 @@ class SharedLimiter:
             return
         self._recovered()
         if not int(taken):
-            wait = math.ceil((1.0 - float(tokens)) * 60.0 / rate)
-            raise RateLimited(f"rate limit of {rate} requests per minute reached", max(wait, 1))
+            raise rate_refusal(rate, float(tokens))
 
     def take_items(self, key: ApiKey, items: int) -> None:
         """Count ``items`` against the key's monthly quota across processes, or raise RateLimited."""
@@ -116,10 +114,4 @@ class SharedLimiter:
             return
         self._recovered()
         if not int(counted):
-            wait = math.ceil((next_month(now) - now).total_seconds())
-            left = max(0, quota - int(used))
-            if left == 0:
-                raise RateLimited(f"monthly quota of {quota} items is used up", wait)
-            raise RateLimited(
-                f"{items} items would exceed the monthly quota of {quota}: {left} left this month", wait
-            )
+            raise quota_refusal(quota, int(used), items, now)
