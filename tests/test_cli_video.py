@@ -145,3 +145,25 @@ def test_unknown_video_setting_is_refused(db: list[str]) -> None:
     result = RUNNER.invoke(cli.app, [*db, "bank", "create", "VIDEOS", "--threshold", "vpdq.nope=3"])
     assert result.exit_code != 0
     assert "query_pct" in str(result.exception) + result.output
+
+
+def test_add_images_takes_videos_with_their_classification(
+    clips: dict[str, Path], db: list[str], tmp_path: Path
+) -> None:
+    """Issue 19 item 13: a folder of known pictures and videos goes into a bank in one command."""
+    known = tmp_path / "known"
+    known.mkdir()
+    (known / "original.mp4").write_bytes(clips["original.mp4"].read_bytes())
+    Image.fromarray(moving_frames(1, seed=5, size=(240, 180))[0]).save(known / "still.png")
+    run(*db, "bank", "create", "KNOWN", "--threshold", "vpdq.query_pct=70")
+    run(*db, "bank", "add-images", "KNOWN", str(known), "--classification", "A2")
+    exported = run(*db, "bank", "export", "KNOWN", "-", "-f", "hma-csv")
+    rows = {
+        (r["signal_type"], r["external_id"], r["classification"])
+        for r in csv.DictReader(io.StringIO(exported))
+    }
+    assert {("vpdq", "original.mp4", "A2"), ("md5", "original.mp4", "A2"), ("pdq", "still.png", "A2")} <= rows
+    found = json.loads(run(*db, "match", str(clips["copy.mkv"])))
+    assert [(m["algorithm"], m["external_id"], m["classification"]) for m in found["matches"]] == [
+        ("vpdq", "original.mp4", "A2")
+    ]

@@ -174,7 +174,7 @@ def import_command(
 def add_images_command(
     context: typer.Context,
     name: NameArgument,
-    paths: Annotated[list[Path], typer.Argument(help="Image files or folders (recursive).")],
+    paths: Annotated[list[Path], typer.Argument(help="Image and video files, or folders (recursive).")],
     algorithm: Annotated[
         list[str] | None,
         typer.Option("--algorithm", "-a", help="Image algorithms (default: pdq, gradgrid144)."),
@@ -190,7 +190,7 @@ def add_images_command(
         bool, typer.Option(help="Also store each file's MD5 and SHA-1, so exact copies match as exact.")
     ] = True,
 ) -> None:
-    """Hash images into a bank (external id: file name); files that fail are listed and skipped."""
+    """Hash images and videos into a bank (external id: file name); files that fail are listed and skipped."""
     report = add_images(
         open_store(context),
         default_registry(),

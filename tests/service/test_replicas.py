@@ -74,7 +74,8 @@ def test_a_change_through_one_replica_reaches_the_other(tmp_path: Path) -> None:
             lambda: bool(_matches(second, token, value)), 30, "the other replica never matched the new entry"
         )
         took = time.monotonic() - started
-        (entry_id,) = _matches(first, token, value)
+        wait(lambda: bool(_matches(first, token, value)), 30, "the first replica never matched it")
+        (entry_id,) = _matches(first, token, value)  # each replica applies the change when it polls
         assert _call(second, token, "DELETE", f"/v1/banks/ACME_KNOWN/entries/{entry_id}")[0] == 200
         wait(lambda: not _matches(first, token, value), 30, "the first replica kept matching a deleted entry")
         for port in (first, second):  # both ready all along, and both catch up with the store

@@ -14,16 +14,19 @@ import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mediamatch.algorithms import AlgorithmRegistry, FileHashAlgorithm, ImageHashAlgorithm
 from mediamatch.algorithms.keypoints import bank_keypoints
-from mediamatch.engine.hashing import ItemError, iter_files, regular_file_size
+from mediamatch.engine.hashing import FileHasher, ItemError, iter_files, regular_file_size
 from mediamatch.engine.resilience import REGION_ALGORITHMS, region_hashes
 from mediamatch.engine.verification import MIN_BANK_KEYPOINTS
 from mediamatch.errors import MediamatchError, UnknownAlgorithm
 from mediamatch.media import DecodeOptions, decode_image
 from mediamatch.media.image import read_limited
+from mediamatch.media.sniff import SNIFF_BYTES, sniff
+from mediamatch.media.video import VideoOptions
 from mediamatch.model import RGBPixels
 from mediamatch.store import KEYPOINTS_REGION, Classification, NewEntry
 
@@ -99,7 +102,8 @@ def add_images(
     decode_options: DecodeOptions | None = None,
     digests: bool = True,
 ) -> ImagesReport:
-    """Hash every image under ``paths`` into ``bank`` (external id: the file name); with
+    """Hash every image and video under ``paths`` into ``bank`` (external id: the file name; a video's
+    vPDQ of every frame, with the same classification and tags); with
     ``digests``, also the MD5 and SHA-1 of each file's bytes (``FILE_DIGESTS``), decided by
     themselves (not linked to the picture's keypoints: an equal digest is the same file)."""
     chosen = [registry.get(name) for name in algorithms]
@@ -111,8 +115,19 @@ def add_images(
     entries: list[NewEntry] = []
     errors: list[tuple[str, ItemError]] = []
     files = 0
+    videos = _video_hasher(registry, digests)
     for path in iter_files(paths):
         files += 1
+        if videos is not None and _is_video(path):
+            found = videos.hash_file(path)
+            if found.error is not None:
+                errors.append((str(path), found.error))
+                continue
+            entries += [
+                NewEntry(name, result.value.data, result.quality, classification, tags, external_id=path.name)
+                for name, result in found.results.items()
+            ]
+            continue
         try:
             regular_file_size(path)
             data = read_limited(path, options.max_bytes)
@@ -146,3 +161,21 @@ def add_images(
     added = store.add_entries(bank, entries)
     hashes = sum(1 for e in entries for name, _ in e.regions if name != KEYPOINTS_REGION)
     return ImagesReport(files, added, hashes, errors)
+
+
+def _video_hasher(registry: AlgorithmRegistry, digests: bool) -> FileHasher | None:
+    """vPDQ of every frame (a bank video is hashed whole; queries are sampled) and, with ``digests``,
+    the file's digests; None when no video algorithm is registered."""
+    if "vpdq" not in registry.names():
+        return None
+    chosen = [registry.get("vpdq"), *(registry.get(name) for name in FILE_DIGESTS if digests)]
+    return FileHasher(chosen, video_options=VideoOptions(sample_interval=None))
+
+
+def _is_video(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            found = sniff(handle.read(SNIFF_BYTES))
+    except OSError:
+        return False
+    return found is not None and found.is_video
