@@ -113,12 +113,13 @@ def consulted_banks(store: Store, names: Sequence[str], *, missing_ok: bool = Fa
     """The banks a match against ``names`` (every bank when empty) consults: those and every
     suppression bank, enabled ones only, each once. ``missing_ok``: leave out a named bank that
     no longer exists instead of raising ``BankNotFound``."""
-    known = {bank.name: bank for bank in store.banks()} if missing_ok else {}
-    if names and missing_ok:
-        chosen = [known[name] for name in names if name in known]
-    else:
-        chosen = [store.bank(name) for name in names] if names else store.banks()
-    suppression = [b for b in store.banks() if b.suppression]
+    every = store.banks()
+    known = {bank.name: bank for bank in every}
+    missing = [name for name in names if name not in known]
+    if missing and not missing_ok:
+        store.bank(missing[0])  # raises BankNotFound, as for any unknown name
+    chosen = [known[name] for name in names if name in known] if names else every
+    suppression = [b for b in every if b.suppression]
     return list({b.id: b for b in [*chosen, *suppression] if b.enabled}.values())
 
 

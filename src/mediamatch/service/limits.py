@@ -65,9 +65,17 @@ class Limiter:
         self._used: dict[tuple[str, datetime], int] = {}
         self._lock = threading.Lock()
 
+    def rate_of(self, key: ApiKey) -> int:
+        """Requests per minute the key may make: its own limit, else the service's."""
+        return key.rate_per_minute or self.default_rate
+
+    def quota_of(self, key: ApiKey) -> int | None:
+        """Items per month the key may send (its own quota, else the service's); None: no quota."""
+        return key.monthly_quota if key.monthly_quota is not None else self.default_quota
+
     def take_request(self, key: ApiKey) -> None:
         """Spend one request from the key's bucket, or raise RateLimited with the wait in seconds."""
-        rate = key.rate_per_minute or self.default_rate
+        rate = self.rate_of(key)
         now = time.monotonic()
         with self._lock:
             bucket = self._buckets.setdefault(key.key_id, _Bucket(float(rate), now))
@@ -79,7 +87,7 @@ class Limiter:
 
     def take_items(self, key: ApiKey, items: int) -> None:
         """Count ``items`` against the key's monthly quota, or raise RateLimited until next month."""
-        quota = key.monthly_quota if key.monthly_quota is not None else self.default_quota
+        quota = self.quota_of(key)
         if quota is None:
             return
         now = datetime.now(UTC)

@@ -64,7 +64,7 @@ class SharedLimiter:
     ) -> None:
         import redis  # the redis extra; loaded only when a Redis URL is set
 
-        self.accounts, self.default_rate, self.default_quota = accounts, default_rate, default_quota
+        self.accounts = accounts
         self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
         self._client: Any = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._take: Any = self._client.register_script(TAKE_TOKEN)
@@ -84,7 +84,7 @@ class SharedLimiter:
 
     def take_request(self, key: ApiKey) -> None:
         """Spend one request from the key's shared bucket, or raise RateLimited with the wait."""
-        rate = key.rate_per_minute or self.default_rate
+        rate = self._local.rate_of(key)
         try:
             taken, tokens = self._take(keys=[f"{PREFIX}rate:{key.key_id}"], args=[rate])
         except self._errors as error:
@@ -97,7 +97,7 @@ class SharedLimiter:
 
     def take_items(self, key: ApiKey, items: int) -> None:
         """Count ``items`` against the key's monthly quota across processes, or raise RateLimited."""
-        quota = key.monthly_quota if key.monthly_quota is not None else self.default_quota
+        quota = self._local.quota_of(key)
         if quota is None:
             return
         now = datetime.now(UTC)
