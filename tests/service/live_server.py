@@ -55,6 +55,11 @@ class Client:
         except OSError:
             return False
 
+    def every_worker_ready(self, workers: int = 2, tries_per_worker: int = 12) -> bool:
+        """Readiness answers for the one worker that took the connection, so: ready on
+        ``workers * tries_per_worker`` fresh connections in a row."""
+        return all(self.ready() for _ in range(workers * tries_per_worker))
+
 
 @contextmanager
 def serving(database_url: str, log_path: Path, workers: int, **settings: str) -> Iterator[tuple[int, int]]:

@@ -31,7 +31,7 @@ def test_consecutive_scrapes_agree_across_workers(tmp_path: Path) -> None:
     body = json.dumps({"hashes": {"pdq": PDQ.format(PDQ.from_bytes(known))}}).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     with serving(url, tmp_path / "serve.log", 2, index_dir=str(tmp_path / "snapshots")) as (port, _):
-        wait(Client(port, token).ready, 60, "the server never became ready")
+        wait(Client(port, token).every_worker_ready, 60, "a worker never became ready")
         answered = 0
         deadline = time.monotonic() + 120
         while answered < 30 and time.monotonic() < deadline:  # a fresh connection each: both workers answer

@@ -82,7 +82,7 @@ def test_two_workers_of_a_real_server_admit_the_rate_once(tmp_path: Path) -> Non
     _, token = accounts.create_key("acme", "k", ["match"], Environment.LIVE, rate_per_minute=30)
     accounts.store.close()
     with serving(url, tmp_path / "serve.log", 2, redis_url=REDIS_URL) as (port, _):
-        wait(Client(port, token).ready, 60, "the server never became ready")
+        wait(Client(port, token).every_worker_ready, 60, "a worker never became ready")
         body = json.dumps({"hashes": {"md5": "0" * 31 + "1"}}).encode()
         statuses = []
         for _ in range(90):  # a fresh connection each: both workers answer
