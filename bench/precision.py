@@ -85,6 +85,7 @@ class Hashed:
 
     key: str
     group: str
+    template: str = "-"
     variants: dict[str, list[QueryVariant]] = field(default_factory=dict)
     near: dict[str, Near] = field(default_factory=dict)
     """Per bank kind, what the engine's matcher met (made in the worker, verification included)."""
@@ -138,7 +139,7 @@ def hash_query(job: tuple[Picture, str, str, int]) -> Hashed:
     variants, parts = query_views(pixels, ALGORITHMS, STAGE)
     seen = QueryPicture.of(pixels, parts)
     near = {kind: near_pictures(matcher, key, variants, seen) for kind, matcher in _MATCHERS.items()}
-    return Hashed(key, picture.group, near=near, peers=peer_hashes(image))
+    return Hashed(key, picture.group, picture.template, near=near, peers=peer_hashes(image))
 
 
 _MATCHERS: dict[str, Matcher] = {}
@@ -216,8 +217,8 @@ def build_store(bank: Sequence[Hashed], folder: Path) -> Store:
     return store
 
 
-Near = dict[str, dict[str, tuple[int, str]]]
-"""Per bank picture met: per algorithm, (distance, variant label)."""
+Near = dict[str, dict[str, tuple[int, str, bool]]]
+"""Per bank picture met: per algorithm, (distance, variant label, verified)."""
 
 
 def near_pictures(
@@ -229,12 +230,12 @@ def near_pictures(
     for match in [*answer.matches, *answer.suppressed]:
         owner = match.external_id or ""
         if match.algorithm not in near[owner] or match.distance < near[owner][match.algorithm][0]:
-            near[owner][match.algorithm] = (match.distance, match.variant)
+            near[owner][match.algorithm] = (match.distance, match.variant, match.verified)
     return dict(near)
 
 
-def matches_at(found: dict[str, tuple[int, str]], thresholds: dict[str, int]) -> bool:
-    return any(distance <= thresholds.get(name, -1) for name, (distance, _) in found.items())
+def matches_at(found: dict[str, tuple[int, str, bool]], thresholds: dict[str, int]) -> bool:
+    return any(distance <= thresholds.get(name, -1) for name, (distance, _, _) in found.items())
 
 
 # -- the peers' side ---------------------------------------------------------------------------
@@ -272,6 +273,10 @@ class Tally:
 class Run:
     bank_keys: list[str]
     peer_bank: dict[str, np.ndarray]
+    bank_templates: dict[str, str] = field(default_factory=dict)
+    false_rows: list[tuple[str, ...]] = field(default_factory=list)
+    """Every false pair of ours: kind, query, its class and template, bank picture, its template,
+    algorithm, distance, path, verified (``--false-pairs`` writes them)."""
     tallies: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     paths: Counter[str] = field(default_factory=Counter)
     own: dict[str, list[dict[str, int]]] = field(default_factory=lambda: defaultdict(list))
@@ -284,13 +289,15 @@ class Run:
             near = query.near[kind]
             if kind == "IMAGES":  # the matcher's own decisions
                 hits = list(near)
+                self._record(kind, query, {owner: near[owner] for owner in hits})
                 for found in near.values():
-                    for name, (_, label) in found.items():
+                    for name, (_, label, _) in found.items():
                         self.paths[f"{name} {label.split('/')[0].rstrip('0123456789')}"] += 1
             else:
                 hits = [owner for owner, found in near.items() if matches_at(found, SHIPPED)]
+                self._record(kind, query, {owner: near[owner] for owner in hits})
                 for found in near.values():
-                    for name, (distance, _) in found.items():
+                    for name, (distance, _, _) in found.items():
                         tally.near(f"{kind}:{name}", distance)
             tally.false_pairs[kind] += len(hits)
             tally.matched_queries[kind] += bool(hits)
@@ -300,6 +307,26 @@ class Run:
             tally.false_pairs[peer] += hits
             tally.matched_queries[peer] += bool(hits)
             tally.near(peer, int(distances.min()))
+
+    def _record(self, kind: str, query: Hashed, hits: Near) -> None:
+        for owner, found in hits.items():
+            for name, (distance, label, verified) in found.items():
+                if kind == "HASHLIST" and distance > SHIPPED[name]:
+                    continue
+                self.false_rows.append(
+                    (
+                        kind,
+                        query.key,
+                        query.group,
+                        query.template,
+                        owner,
+                        self.bank_templates.get(owner, "-"),
+                        name,
+                        str(distance),
+                        label,
+                        "verified" if verified else "hash alone",
+                    )
+                )
 
     def edited_own(self, query: Hashed, edit: str, own: int) -> None:
         row: dict[str, int] = {}
@@ -418,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--recall-photos", type=int, default=60, help="photos edited by every family")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--false-pairs", type=Path, help="write every false pair of ours to this TSV")
     args = parser.parse_args(argv)
     started = time.monotonic()
     photos = load_photos(args.photos)
@@ -426,7 +454,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         negatives = [p for p in negatives if p.group != "photos"]
     bank_pictures, query_pictures = split(negatives + photos, args.seed)
     rng = random.Random(args.seed)
-    bank_pictures = sorted(bank_pictures, key=lambda p: p.group != "photos")[: args.bank]
+    # photos first (the recall targets), then every class in proportion: a truncated bank that
+    # followed the classes' order would hold the first classes only
+    others = [p for p in bank_pictures if p.group != "photos"]
+    rng.shuffle(others)
+    bank_pictures = ([p for p in bank_pictures if p.group == "photos"] + others)[: args.bank]
     rng.shuffle(query_pictures)
     plain = query_pictures[: args.queries]
     bank = [h for h in run_pool(hash_bank, bank_pictures, args.jobs, "bank") if h.error is None]
@@ -434,7 +466,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     peer_bank = {peer: np.stack([h.peers[peer][0] for h in bank]) for peer in PEERS}
     with tempfile.TemporaryDirectory() as folder:
         store = build_store(bank, Path(folder))
-        run = Run(keys, peer_bank)
+        templates = {str(p.path): p.template for p in bank_pictures}
+        run = Run(keys, peer_bank, templates)
         edits = [e for e in EXTENDED if e != "identity"]
         jobs = [(p, f"{p.path}", "", 0) for p in plain]
         jobs += [
@@ -459,6 +492,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"bank: {len(bank)} pictures ({len(targets)} photos); unrelated queries: {unrelated}; "
         f"recall: {len(chosen)} photos x {len(EXTENDED)} edits; {time.monotonic() - started:.0f} s"
     )
+    if args.false_pairs is not None:
+        columns = "kind query class template bank_picture bank_template algorithm distance path decided"
+        lines = ["\t".join(columns.split()), *("\t".join(row) for row in run.false_rows)]
+        args.false_pairs.write_text("\n".join(lines) + "\n")
     print_precision(run, len(bank))
     print_recall(run)
 
