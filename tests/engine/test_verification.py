@@ -123,3 +123,34 @@ def test_weak_paths_are_named_and_an_entry_without_keypoints_is_unverifiable() -
     assert verdict(None, picture, "original") is Verdict.UNVERIFIABLE
     assert verdict(None, None, "original") is Verdict.UNVERIFIABLE
     assert KEYPOINTS_REGION == "keypoints"
+
+
+def test_gradgrid_alone_never_decides_for_a_picture_with_too_few_keypoints(tmp_path: Path) -> None:
+    """A smooth picture has no distinctive corners: its record is kept all the same, so its entries
+    are known to come from a picture, and only PDQ's hash may decide for them."""
+    yy, xx = np.mgrid[0:480, 0:640]
+    smooth = np.stack([xx * 255 // 639, yy * 255 // 479, (xx + yy) * 255 // 1118], axis=2).astype(np.uint8)
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    (folder / "smooth.png").write_bytes(encode(np.ascontiguousarray(smooth), "PNG"))
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    store.create_bank("KNOWN")
+    add_images(store, REGISTRY, "KNOWN", [folder])
+    linked = [e for e in store.entries("KNOWN") if e.algorithm in ("pdq", "gradgrid144")]
+    assert len(linked) == 2
+    assert all(e.picture_id is not None for e in linked)
+    (record,) = store.keypoints({linked[0].picture_id or 0}).values()
+    matcher = Matcher(store, REGISTRY)
+    holder = linked[0].picture_id or 0
+    stored = matcher._keypoints({holder})[holder]
+    assert stored is not None
+    assert len(stored) < 24
+    assert len(record) == 4 + 36 * len(stored)
+    pixels = np.ascontiguousarray(smooth)
+    picture = QueryPicture.of(pixels)
+    assert verdict(stored, picture, "original") is Verdict.UNVERIFIABLE
+    variants = query_variants(pixels, ALGORITHMS)  # type: ignore[arg-type]
+    results = {name: found[0].result for name, found in variants.items()}
+    found = matcher.match_results("query", results, variants=variants, picture=picture)
+    assert {m.algorithm for m in found.matches} <= {"pdq"}
+

@@ -21,7 +21,6 @@ from mediamatch.algorithms import AlgorithmRegistry, FileHashAlgorithm, ImageHas
 from mediamatch.algorithms.keypoints import bank_keypoints
 from mediamatch.engine.hashing import FileHasher, ItemError, iter_files, regular_file_size
 from mediamatch.engine.resilience import REGION_ALGORITHMS, region_hashes
-from mediamatch.engine.verification import MIN_BANK_KEYPOINTS
 from mediamatch.errors import MediamatchError, UnknownAlgorithm
 from mediamatch.media import DecodeOptions, decode_image
 from mediamatch.media.image import read_limited
@@ -61,8 +60,10 @@ def image_entries(
 ) -> list[NewEntry]:
     """One entry per algorithm for a decoded bank image, linked as one picture; with ``regions``,
     the region hashes of the algorithms in ``REGION_ALGORITHMS`` (only usable ones: a flat region
-    never matches), and the picture's keypoints (``engine.verification``) with the first entry
-    when it has enough to be verified."""
+    never matches), and the picture's keypoints (``engine.verification``) with the first entry.
+    The record is stored even when it holds too few keypoints to verify anything (a flat or
+    periodic picture): it still marks the entries as hashed from a picture, for which only the
+    algorithms of ``verification.TRUSTED_ALONE`` may decide by hash alone."""
     picture = uuid.uuid4().hex
     keypoints = bank_keypoints(pixels) if regions else None
     entries: list[NewEntry] = []
@@ -72,7 +73,7 @@ def image_entries(
         if regions and algorithm.name in REGION_ALGORITHMS:
             found = region_hashes(pixels, algorithm).items()
             extra = tuple((name, r.value.data) for name, r in found if algorithm.is_usable(r))
-        if not entries and keypoints is not None and len(keypoints) >= MIN_BANK_KEYPOINTS:
+        if not entries and keypoints is not None:
             extra += ((KEYPOINTS_REGION, keypoints.to_bytes()),)
         entries.append(
             NewEntry(
