@@ -363,3 +363,16 @@ def test_compare_with_resilience_matches_as_a_bank_would(tmp_path: Path) -> None
         cli.app, ["compare", "--resilience", "pdq:" + "0" * 64, str(tmp_path / "known.png")]
     )
     assert "--resilience compares two files" in str(hashed.exception)
+
+
+def test_compare_with_resilience_holds_a_copy_of_a_form_rather_than_call_it_a_match(tmp_path: Path) -> None:
+    from tests.engine.test_layout import form
+
+    page = np.ascontiguousarray(form(1))
+    (tmp_path / "form.png").write_bytes(encode(page, "PNG"))
+    (tmp_path / "copy.jpg").write_bytes(encode(page, "JPEG", quality=90))
+    held = RUNNER.invoke(
+        cli.app, ["compare", "--resilience", str(tmp_path / "copy.jpg"), str(tmp_path / "form.png")]
+    )
+    assert held.exit_code == cli.EXIT_NO_MATCH
+    assert "held, not a match: A is layout-dominated" in held.stdout

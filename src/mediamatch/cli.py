@@ -382,6 +382,14 @@ def _compare_through_a_bank(
     if found.low_quality:
         typer.echo(f"{chosen.name}: no match: A's quality is below the minimum of {chosen.min_quality}")
         raise typer.Exit(EXIT_NO_MATCH)
+    if not found.matches and found.held:
+        lead = min(found.held, key=lambda match: match.distance)
+        typer.echo(
+            f"{chosen.name} distance {lead.distance} {chosen.distance_unit} via {lead.variant} ({limit}): "
+            "held, not a match: A is layout-dominated (a document, chart, diagram, icon or screen), "
+            "where a sibling of one template cannot be told from a copy"
+        )
+        raise typer.Exit(EXIT_NO_MATCH)
     if not found.matches:
         typer.echo(f"{chosen.name}: no match with the resilience stage ({limit})")
         raise typer.Exit(EXIT_NO_MATCH)

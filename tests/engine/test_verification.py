@@ -23,6 +23,7 @@ from mediamatch.engine.verification import QueryPicture, Verdict, needs_verifica
 from mediamatch.model import RGBPixels
 from mediamatch.samples import detailed_photo, encode
 from mediamatch.store import KEYPOINTS_REGION, NewEntry, Store
+from tests.engine.test_layout import form
 
 REGISTRY = default_registry()
 ALGORITHMS = [REGISTRY.get("pdq"), REGISTRY.get("gradgrid144")]
@@ -154,3 +155,41 @@ def test_gradgrid_alone_never_decides_for_a_picture_with_too_few_keypoints(tmp_p
     found = matcher.match_results("query", results, variants=variants, picture=picture)
     assert {m.algorithm for m in found.matches} <= {"pdq"}
 
+
+def _form(seed: int) -> RGBPixels:
+    """A page of one form template, filled with other values per seed."""
+    return np.ascontiguousarray(form(seed))
+
+
+def test_on_a_layout_dominated_upload_no_perceptual_hash_decides_and_what_it_met_is_held(
+    tmp_path: Path,
+) -> None:
+    """A form's exact copy and a sibling filled in otherwise are both only leads (``held``), for a
+    bank built from the image and for a PDQ hash list alike; a photograph still matches."""
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    (folder / "form.png").write_bytes(encode(_form(1), "PNG"))
+    (folder / "photo.png").write_bytes(encode(BANK["photo11.png"], "PNG"))
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    store.create_bank("KNOWN")
+    add_images(store, REGISTRY, "KNOWN", [folder])
+    pdq = REGISTRY.get("pdq")
+    store.create_bank("LISTED")
+    store.add_entries(
+        "LISTED", [NewEntry("pdq", pdq.hash_pixels(_form(1)).value.data, external_id="listed form")]
+    )
+    matcher = Matcher(store, REGISTRY)
+
+    def answer(pixels: RGBPixels) -> tuple[set[str], set[str]]:
+        variants = query_variants(pixels, ALGORITHMS)  # type: ignore[arg-type]
+        results = {name: found[0].result for name, found in variants.items()}
+        found = matcher.match_results("q", results, variants=variants, picture=QueryPicture.of(pixels))
+        return {m.external_id or "" for m in found.matches}, {m.external_id or "" for m in found.held}
+
+    copy, sibling = jpeg(_form(1), 90), _form(2)
+    assert pdq.distance(pdq.hash_pixels(sibling).value, pdq.hash_pixels(_form(1)).value) <= 31
+    assert answer(copy) == (set(), {"form.png", "listed form"})
+    matches, held = answer(sibling)
+    assert matches == set()
+    assert held <= {"form.png", "listed form"}
+    assert answer(jpeg(BANK["photo11.png"])) == ({"photo.png"}, set())

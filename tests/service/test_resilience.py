@@ -13,6 +13,7 @@ from mediamatch.service.app import create_app
 from mediamatch.service.settings import Settings
 from mediamatch.store import NewEntry, Store
 from mediamatch.store.accounts import AccountStore, Environment
+from tests.engine.test_layout import form
 from tests.service.conftest import PDQ, Service
 
 MIRRORED = encode(np.ascontiguousarray(synthetic_photo(1)[:, ::-1]), "PNG")
@@ -55,3 +56,19 @@ def test_the_setting_turns_the_stage_off(tmp_path: Path) -> None:
             len(client.post("/v1/match", content=original, headers=headers).json()["results"][0]["matches"])
             == 1
         )
+
+
+def test_on_a_layout_dominated_upload_what_a_hash_list_meets_is_held_not_matched(service: Service) -> None:
+    page = np.ascontiguousarray(form(1))
+    listed = NewEntry("pdq", PDQ.hash_pixels(page).value.data, external_id="form")
+    service.store.add_entries("SHARED", [listed])
+    deadline = time.monotonic() + 30
+    while service.client.get("/status/ready?current=true").status_code != 200:
+        assert time.monotonic() < deadline, "the index never took the entry"
+        time.sleep(0.05)
+    headers = {**service.headers("distances"), "Content-Type": "image/png"}
+    answer = service.client.post("/v1/match", content=encode(page, "PNG"), headers=headers)
+    (result,) = answer.json()["results"]
+    assert result["matches"] == []
+    (lead,) = result["held"]
+    assert (lead["bank"], lead["external_id"], lead["distance"]) == ("SHARED", "form", 0)

@@ -29,7 +29,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,7 +164,10 @@ class BankMatch:
 
 @dataclass(frozen=True, slots=True)
 class FileMatches:
-    """``matches`` count; ``suppressed`` were cancelled by the ``suppressed_by`` hits."""
+    """``matches`` count; ``suppressed`` were cancelled by the ``suppressed_by`` hits; ``held``
+    never count: entries a perceptual hash met (verified or not) through a view of the query that
+    a layout dominates (``engine.layout``), where a sibling of one template cannot be told from a
+    copy. They are leads for a reviewer, never grounds for a report."""
 
     path: str
     matches: list[BankMatch] = field(default_factory=list)
@@ -172,6 +175,7 @@ class FileMatches:
     suppressed_by: list[BankMatch] = field(default_factory=list)
     low_quality: list[str] = field(default_factory=list)
     error: ItemError | None = None
+    held: list[BankMatch] = field(default_factory=list)
 
 
 def new_index(algorithm: HashAlgorithm) -> HashIndex:
@@ -616,6 +620,7 @@ class Matcher:
         verdicts: dict[tuple[int, str], Verdict] = {}
         now = datetime.now(UTC)
         chosen: dict[int, tuple[Hit, bool]] = {}
+        held: dict[int, tuple[Hit, bool]] = {}
         for hit in hits:
             entry = entries.get(hit.entry_id)
             allowed = entry is not None and (bank_ids is None or entry.bank_id in bank_ids)
@@ -646,11 +651,34 @@ class Matcher:
             ):
                 continue
             verified = found is Verdict.VERIFIED
-            kept = chosen.get(hit.entry_id)
+            layout = (
+                video is None
+                and picture is not None
+                and not isinstance(self.registry.get(hit.algorithm), FileHashAlgorithm)
+                and picture.layout_dominated(hit.label)
+            )
+            into = held if layout else chosen
+            kept = into.get(hit.entry_id)
             if kept is None or (verified, -hit.distance) > (kept[1], -kept[0].distance):
-                chosen[hit.entry_id] = (hit, verified)
+                into[hit.entry_id] = (hit, verified)
+        matches = self._bank_matches(chosen.values(), entries, videos, banks)
+        leads = self._bank_matches([v for k, v in held.items() if k not in chosen], entries, videos, banks)
+        cancelling = [m for m in matches if m.suppression]
+        counted = [m for m in matches if not m.suppression]
+        if cancelling:
+            return FileMatches(path, [], counted, cancelling, low_quality, held=leads)
+        return FileMatches(path, counted, [], [], low_quality, held=leads)
+
+    @staticmethod
+    def _bank_matches(
+        kept: Iterable[tuple[Hit, bool]],
+        entries: dict[int, Entry],
+        videos: dict[tuple[int, str], VideoComparison],
+        banks: dict[int, Bank],
+    ) -> list[BankMatch]:
+        """The kept hits as bank matches, nearest first."""
         matches = []
-        for hit, verified in chosen.values():
+        for hit, verified in kept:
             entry, video = entries[hit.entry_id], videos.get((hit.entry_id, hit.algorithm))
             bank = banks[entry.bank_id]
             matches.append(
@@ -668,11 +696,7 @@ class Matcher:
                 )
             )
         matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
-        cancelling = [m for m in matches if m.suppression]
-        counted = [m for m in matches if not m.suppression]
-        if cancelling:
-            return FileMatches(path, [], counted, cancelling, low_quality)
-        return FileMatches(path, counted, [], [], low_quality)
+        return matches
 
     def match_file(self, path: str | os.PathLike[str]) -> FileMatches:
         """Hash ``path`` with every algorithm the banks hold and match it; errors become a record."""

@@ -98,11 +98,14 @@ def _match_to_dict(match: BankMatch) -> dict[str, Any]:
 
 
 def file_matches_to_dict(found: FileMatches) -> dict[str, Any]:
-    """JSON-ready dict: path, matches, matches cancelled by suppression banks, low-quality hashes, error."""
+    """JSON-ready dict: path, matches, matches cancelled by suppression banks, leads held on
+    layout-dominated content (``held``, never matches), low-quality hashes, error."""
     out: dict[str, Any] = {"path": found.path, "matches": [_match_to_dict(m) for m in found.matches]}
     if found.suppressed_by:
         out["suppressed"] = [_match_to_dict(m) for m in found.suppressed]
         out["suppressed_by"] = [_match_to_dict(m) for m in found.suppressed_by]
+    if found.held:
+        out["held"] = [_match_to_dict(m) for m in found.held]
     if found.low_quality:
         out["low_quality"] = found.low_quality
     if found.error is not None:

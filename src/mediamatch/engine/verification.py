@@ -39,6 +39,7 @@ from mediamatch.algorithms.keypoints import (
     verify,
 )
 from mediamatch.engine.content_box import Box
+from mediamatch.engine.layout import layout_figures, reduced_copy
 from mediamatch.engine.resilience import NEGATIVE, TILE_PREFIX, TURN_PREFIX, WINDOW_PREFIX
 from mediamatch.errors import MediamatchError
 from mediamatch.model import RGBPixels
@@ -102,12 +103,11 @@ a story) shows enough detail. A scale that gives the same copy as an earlier one
 
 class QueryPicture:
     """What verification looks at of one query: its grey copy at the largest of ``SCALES`` (its
-    long side before that: ``source_side``) and, made on first use and then kept, its keypoints
-    in each view at each scale.
+    long side before that: ``source_side``), a small colour copy for ``layout_dominated`` and,
+    made on first use and then kept, its keypoints in each view at each scale.
 
     Build with ``of`` (from decoded pixels) or ``later`` (from a loader called on first use, at
-    most once: a scan reads evidence again only for files that have a candidate to verify);
-    ``without_pixels`` keeps only the keypoints made so far (to send them to another process).
+    most once: a scan reads evidence again only for files that have a candidate to look at).
     """
 
     def __init__(
@@ -121,6 +121,8 @@ class QueryPicture:
     ) -> None:
         self._load = load
         self._grey: np.ndarray | None = None
+        self._small: np.ndarray | None = None
+        self._layout: dict[str, bool] = {}
         self._parts = dict(parts or {})
         self.source_side = source_side
         self.made: dict[tuple[View, int, str], Keypoints] = dict(made or {})
@@ -142,6 +144,7 @@ class QueryPicture:
     def _take(self, pixels: RGBPixels) -> None:
         self.source_side = int(max(pixels.shape[0], pixels.shape[1]))
         self._grey = grey_copy(pixels, SCALES[-1], enlarge=True)
+        self._small = reduced_copy(pixels)
 
     def _loaded(self) -> None:
         load, self._load = self._load, None
@@ -199,15 +202,33 @@ class QueryPicture:
         a tile) if it names one, else the whole picture; the negative for colour negatives, else as
         it is and mirrored (ORB's descriptors are turn- but not mirror-invariant), at each of its
         ``scales``."""
-        first = label.split("/")[0].split("~")[0]
-        part = first if first in self._parts else ""
+        part = self._part_of(label)
         if NEGATIVE in label.split("/"):
             return ((View.NEGATIVE, NATIVE, part),)
         views = (View.PLAIN, View.MIRRORED)
         return tuple((view, scale, part) for scale in self.scales(part) for view in views)
 
-    def without_pixels(self) -> QueryPicture:
-        return QueryPicture(made=self.made, source_side=self.source_side)
+    def layout_dominated(self, label: str) -> bool:
+        """Whether the view a candidate was found through (``label``: the part it names, else the
+        whole picture) is layout-dominated (``engine.layout``), where no perceptual hash decides;
+        False when the picture cannot be read."""
+        self._loaded()
+        part = self._part_of(label)
+        if part not in self._layout:
+            small = self._small
+            box = self._parts.get(part) if part else None
+            if small is not None and box is not None:
+                factor = max(small.shape[:2]) / max(1, self.source_side)
+                top, left = round(box.top * factor), round(box.left * factor)
+                bottom = max(top + 1, round(box.bottom * factor))
+                right = max(left + 1, round(box.right * factor))
+                small = small[top:bottom, left:right]
+            self._layout[part] = small is not None and layout_figures(small).dominated
+        return self._layout[part]
+
+    def _part_of(self, label: str) -> str:
+        first = label.split("/")[0].split("~")[0]
+        return first if first in self._parts else ""
 
 
 def passes(bank: Keypoints, query: Keypoints) -> bool:

@@ -113,6 +113,15 @@ MATCH_RESULT: dict[str, Any] = {
             "description": "Hits cancelled because a suppression bank (known false positives) matched too.",
         },
         "suppressed_by": {"type": "array", "items": MATCH, "description": "The suppression banks' hits."},
+        "held": {
+            "type": "array",
+            "items": MATCH,
+            "description": (
+                "Entries a perceptual hash met on a layout-dominated upload (a document, form, chart, "
+                "diagram, icon or app screen), where a sibling of one template cannot be told from a "
+                "copy: leads for review, never matches."
+            ),
+        },
         "low_quality": {"type": "array", "items": {"type": "string"}},
         "error": ERROR,
         "algorithms": {"type": "array", "items": {"type": "string"}, "description": "Applied, when not all."},

@@ -130,6 +130,8 @@ def match_items(
         if found.suppressed_by:  # a hit on a known false positive is not "no hit": say which, and why
             result["suppressed"] = [_match_dict(m, with_distance) for m in found.suppressed]
             result["suppressed_by"] = [_match_dict(m, with_distance) for m in found.suppressed_by]
+        if found.held:  # met on layout-dominated content: a lead for review, never a match
+            result["held"] = [_match_dict(m, with_distance) for m in found.held]
         if found.low_quality:
             result["low_quality"] = found.low_quality
         partial = record.error
