@@ -191,3 +191,27 @@ def test_a_refused_frame_is_replaced_by_a_later_one_of_its_interval() -> None:
     with open_video(data, VideoOptions(sampling="time")) as reader:
         sampled = [round(f.timestamp, 3) for f in reader.frames(keep=textured)]
     assert sampled == [0.4, 1.8, 2.0]  # 1.0-1.8 tried every 0.2 s, the last try kept
+
+
+def _frames_in_a_fork(data: bytes, answers: object) -> None:
+    with open_video(data, VideoOptions(sample_interval=None, scale_to=(160, 120))) as reader:
+        answers.put(len(list(reader.frames())))  # type: ignore[attr-defined]
+
+
+def test_a_process_forked_after_decoding_still_decodes(clip: bytes) -> None:
+    """Scan workers are forked from a process that may have decoded video already (a test run, a
+    long-lived caller): the scaler keeps no threads a fork would inherit half-alive."""
+    import multiprocessing
+
+    with open_video(clip, VideoOptions(sample_interval=None, scale_to=(160, 120))) as reader:
+        assert len(list(reader.frames())) == 30
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=_frames_in_a_fork, args=(clip, answers))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail("a forked process never finished decoding")
+    assert answers.get(timeout=5) == 30

@@ -367,8 +367,10 @@ class VideoReader:
 
     def _pixels(self, frame: av.VideoFrame) -> RGBPixels:
         width, height = self.options.scale_to or (frame.width, frame.height)
+        # One thread: swscale's own thread pool (PyAV 17 on) is inherited half-alive by a process
+        # forked later (scan workers), whose first reformat then waits on it for ever.
         rgb = frame.reformat(
-            width=width, height=height, format="rgb24", interpolation=self.options.scale_filter
+            width=width, height=height, format="rgb24", interpolation=self.options.scale_filter, threads=1
         )
         pixels = rgb.to_ndarray()
         # The display matrix turns the coded picture counter-clockwise by ``rotation`` degrees.
