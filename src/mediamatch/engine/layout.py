@@ -15,11 +15,11 @@ the few the rule takes for layouts are objects shot on a plain white or black ba
 
 Calibration (the thresholds below), by ``bench/layout_calibration.py`` on the hard-negative corpus
 of ``bench/negatives.py`` (60 pictures of each class, seed 3) and the 367 corpus photographs;
-called layout-dominated, as stored and after a JPEG recompression at quality 40: diagrams 95 %
-and 92 %, documents 92 and 90, icons 85 and 17, charts 67 and 40, periodic patterns 53 and 47,
-near-flat pictures 28 and 18, app screenshots 27 and 20, web pages 15 and 13, memes 0 and 0,
-photographs 1 and 0. A rule that took more of the templated pictures (no blur, steps of 2 levels
-left out) took 3 % of the photographs and 9 % of them in greyscale: too many copies lost.
+called layout-dominated, as stored and after a JPEG recompression at quality 40: diagrams 100 %
+and 92 %, documents 100 and 95, icons 93 and 18, charts 90 and 42, near-flat pictures 78 and 80,
+periodic patterns 58 and 50, app screenshots 57 and 33, web pages 18 and 17, memes 0 and 0,
+photographs 1 and 0. A rule that took more of the recompressed ones (no blur, steps of 2 levels
+left out, no ramps) took 3 % of the photographs and 9 % of them in greyscale: too many copies lost.
 """
 
 from __future__ import annotations
@@ -47,7 +47,11 @@ MAX_SOFT_SHARE = 0.5
 """... and fewer than this share of the steps between neighbouring pixels of the copy's grey
 (in levels of 255, after a 3 x 3 box blur, which leaves shading as it is and takes most of the
 noise that recompression makes in flat fills; steps of ``NOISE_STEP`` or less left out) are soft
-ones of at most ``SOFT_STEP``: edges, not shading."""
+ones of at most ``SOFT_STEP``: edges, not shading; or fewer than ``MAX_RAMP_SHARE`` of the steps
+(unblurred, of more than ``NOISE_STEP``) are ramps: a soft step followed, along the row or the
+column, by a soft step the same way, as shading makes and thin or faint strokes (light text,
+hairlines) and recompression noise do not."""
+MAX_RAMP_SHARE = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +63,16 @@ class LayoutFigures:
     common_colours: int
     """How many colours cover at least ``COMMON_SHARE`` of it."""
     soft_share: float
-    """Share of soft steps among the steps between neighbouring pixels."""
+    """Share of soft steps among the steps between neighbouring pixels (blurred)."""
+    ramp_share: float = 1.0
+    """Share of ramps among the steps between neighbouring pixels (unblurred)."""
 
     @property
     def dominated(self) -> bool:
         return (
             self.top_share >= MIN_TOP_SHARE
             and self.common_colours <= MAX_COMMON_COLOURS
-            and self.soft_share < MAX_SOFT_SHARE
+            and (self.soft_share < MAX_SOFT_SHARE or self.ramp_share < MAX_RAMP_SHARE)
         )
 
 
@@ -93,7 +99,18 @@ def layout_figures(reduced: np.ndarray) -> LayoutFigures:
     steps = np.concatenate([np.abs(np.diff(grey, axis=1)).ravel(), np.abs(np.diff(grey, axis=0)).ravel()])
     moving = steps > NOISE_STEP
     soft = float(((steps <= SOFT_STEP) & moving).sum() / max(1, int(moving.sum())))
-    return LayoutFigures(top_share, common, soft)
+    return LayoutFigures(top_share, common, soft, _ramp_share(reduced.astype(np.float32).mean(axis=2)))
+
+
+def _ramp_share(grey: np.ndarray) -> float:
+    ramps = moving = 0
+    for steps in (np.diff(grey, axis=1), np.diff(grey, axis=0).T):
+        first, then = steps[:, :-1], steps[:, 1:]
+        soft_first = (np.abs(first) > NOISE_STEP) & (np.abs(first) <= SOFT_STEP)
+        soft_then = (np.abs(then) > NOISE_STEP) & (np.abs(then) <= SOFT_STEP)
+        ramps += int((soft_first & soft_then & (np.sign(first) == np.sign(then))).sum())
+        moving += int((np.abs(first) > NOISE_STEP).sum())
+    return ramps / max(1, moving)
 
 
 def is_layout_dominated(pixels: RGBPixels) -> bool:
