@@ -31,5 +31,5 @@ def test_malformed_json_is_a_typed_client_error(service: Service, path: str, key
 def test_the_photodna_route_answers_malformed_json_in_its_own_shape(service: Service, body: bytes) -> None:
     headers = {"Ocp-Apim-Subscription-Key": service.keys["matcher"], "Content-Type": "application/json"}
     answer = service.client.post("/photodna/v1.0/Match", content=body, headers=headers)
-    assert answer.status_code == 400
+    assert answer.status_code == 200  # as the API answers every status code
     assert answer.json()["Status"]["Code"] == 3002

@@ -130,7 +130,23 @@ def error_response(error: MediamatchError, tracking_id: str | None) -> JSONRespo
     return JSONResponse(error_body(error, tracking_id), status_code=status_of(error), headers=headers)
 
 
+GATEWAY_PREFIX = "/photodna/"
+"""Routes whose clients were written for PhotoDNA Cloud: there a refused key, a missing scope and a
+rate limit are answered as its API gateway answers them, ``{"statusCode": N, "message": "..."}``."""
+
+
+def gateway_response(error: MediamatchError) -> JSONResponse | None:
+    """The gateway's answer for a key, scope or rate error; None for any other error."""
+    if not isinstance(error, AuthenticationFailed | PermissionDenied | RateLimited):
+        return None
+    status = status_of(error)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
+    return JSONResponse({"statusCode": status, "message": str(error)}, status_code=status, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(MediamatchError)
     async def _domain_error(request: Request, error: MediamatchError) -> JSONResponse:
+        if request.url.path.startswith(GATEWAY_PREFIX) and (shaped := gateway_response(error)) is not None:
+            return shaped
         return error_response(error, getattr(request.state, "tracking_id", None))

@@ -197,26 +197,28 @@ def openapi_extra(kind: str) -> dict[str, Any]:
 
 PHOTODNA_STATUS: dict[str, Any] = {
     "type": "object",
-    "required": ["Code", "Description"],
+    "required": ["Code", "Description", "Exception"],
     "properties": {
         "Code": {
             "type": "integer",
             "enum": [3000, 3002, 3004, 3206, 3208],
             "description": "3000 OK; 3002 invalid request; 3004 internal error or index not ready; "
-            "3206 not a supported image; 3208 image too large or too flat.",
+            "3206 not a supported image; 3208 under 160 x 160 pixels, over 4 MB, or too flat.",
         },
         "Description": {"type": "string"},
+        "Exception": {"type": ["string", "null"], "description": "Always null."},
     },
 }
 
 PHOTODNA_FLAG: dict[str, Any] = {
     "type": "object",
-    "required": ["Source", "Violations", "AdvancedInfo"],
+    "required": ["AdvancedInfo", "Source", "Violations"],
     "properties": {
         "Source": {"type": "string", "description": "The bank that matched."},
         "Violations": {"type": "array", "items": {"type": "string"}, "description": "Its classification."},
         "AdvancedInfo": {
             "type": "array",
+            "description": "MatchId: the bank entry's id (feedback and curation name it).",
             "items": {
                 "type": "object",
                 "required": ["Key", "Value"],
@@ -229,17 +231,37 @@ PHOTODNA_FLAG: dict[str, Any] = {
 
 PHOTODNA_REPLY: dict[str, Any] = {
     "type": "object",
-    "required": ["Status", "ContentId", "TrackingId"],
+    "required": ["Status", "ContentId", "TrackingId", "XPartnerCustomerId"],
     "properties": {
         "Status": PHOTODNA_STATUS,
-        "ContentId": {"type": ["string", "null"], "description": "The ContentId query parameter, echoed."},
+        "ContentId": {
+            "type": ["string", "null"],
+            "description": "The ContentId of the query string, else of the JSON body, echoed.",
+        },
         "TrackingId": {"type": "string"},
+        "XPartnerCustomerId": {"type": "null"},
         "IsMatch": {"type": "boolean", "description": "Only with code 3000."},
         "MatchDetails": {
             "type": "object",
-            "properties": {"MatchFlags": {"type": "array", "items": PHOTODNA_FLAG}},
+            "required": ["AdvancedInfo", "MatchFlags"],
+            "properties": {
+                "AdvancedInfo": {"type": "array", "items": {"type": "object"}},
+                "MatchFlags": {"type": "array", "items": PHOTODNA_FLAG},
+            },
         },
     },
+}
+
+
+GATEWAY_ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["statusCode", "message"],
+    "properties": {"statusCode": {"type": "integer"}, "message": {"type": "string"}},
+}
+GATEWAY_STATUSES = {
+    401: "No key, or an unknown or revoked one (the gateway's shape).",
+    403: "The key lacks the match scope (the gateway's shape).",
+    429: "Rate limit or monthly quota reached (the gateway's shape; Retry-After).",
 }
 
 
@@ -255,6 +277,7 @@ def photodna_openapi_extra() -> dict[str, Any]:
                 "description": "Case ignored.",
             },
             "Value": {"type": "string", "description": "The image's URL, or the image itself in base64."},
+            "ContentId": {"type": "string", "description": "The caller's own id, if not in the query."},
         },
     }
     reply = {"application/json": {"schema": PHOTODNA_REPLY}}
@@ -281,6 +304,12 @@ def photodna_openapi_extra() -> dict[str, Any]:
                 "description": "Status 3000 with the match, or another PhotoDNA status code.",
                 "content": reply,
             },
-            "400": {"description": "Status 3002: an invalid request.", "content": reply},
+            **{
+                str(status): {
+                    "description": meaning,
+                    "content": {"application/json": {"schema": GATEWAY_ERROR}},
+                }
+                for status, meaning in GATEWAY_STATUSES.items()
+            },
         },
     }

@@ -108,15 +108,22 @@ class _ItemFailed(Exception):
 
 
 def match_items(
-    state: ServiceState, matcher: Matcher, key: ApiKey, items: list[Item]
+    state: ServiceState,
+    matcher: Matcher,
+    key: ApiKey,
+    items: list[Item],
+    sizes: dict[int, tuple[int, int]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[int]]:
-    """Per item: the visible matches (distances only with ``match:distance``), or an error."""
+    """Per item: the visible matches (distances only with ``match:distance``), or an error.
+    ``sizes``, when given, receives each decoded picture's (width, height) by item index."""
     with_distance = "match:distance" in key.scopes or "admin" in key.scopes
     seen = {bank.id for bank in matcher.banks.values() if visible(bank, key)}
     results, matched_ids = [], []
     for index, item in enumerate(items):
         try:
             record = _item_hashes(matcher, state, item)
+            if sizes is not None and record.size is not None:
+                sizes[index] = record.size
             found = matcher.match_results(item.name, record.results, seen, record.variants, record.picture)
         except MediamatchError as error:
             results.append(_domain_error(index, error))

@@ -2,8 +2,12 @@
 
 An existing PhotoDNA client switches by changing its base URL (the key goes in
 ``Ocp-Apim-Subscription-Key``). The hashes behind the answer are ours (PDQ, gradgrid144,
-MD5), not PhotoDNA's. Status codes: 3000 OK, 3002 invalid request, 3004 internal error
-or index not ready, 3206 not a supported image, 3208 image too large or too flat.
+MD5), not PhotoDNA's. Every answer is HTTP 200 with a ``Status`` (``Code``, ``Description``,
+``Exception``), as the API's are: 3000 OK, 3002 invalid request, 3004 internal error or index
+not ready, 3206 not a supported image, 3208 outside the allowed range (under 160 x 160 pixels,
+over 4 MB, or too flat to hash). A missing or bad key, a missing scope and a rate limit are
+answered as the API's gateway answers them (``statusCode`` and ``message``: see
+``service.errors``). ``ContentId`` is echoed from the query string or the JSON body.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from mediamatch.errors import ImageTooLarge
 from mediamatch.service.auth import require
 from mediamatch.service.events import after_match
 from mediamatch.service.inputs import BadRequest, Item, load_json, read_body
@@ -34,6 +39,10 @@ DESCRIPTIONS = {
     3206: "The given image is not a supported image type",
     3208: "Image size or content is not within the allowed range",
 }
+MIN_SIDE = 160
+"""PhotoDNA's smallest accepted picture: 160 x 160 pixels."""
+MAX_BYTES = 4 * 1024 * 1024
+"""PhotoDNA's largest accepted image: 4 MB."""
 CODE_OF_KIND = {
     "UnsupportedMedia": 3206,
     "CorruptMedia": 3206,
@@ -48,25 +57,32 @@ class _Invalid(Exception):
     pass
 
 
-def _answer(code: int, tracking_id: str, content_id: str | None, **fields: Any) -> JSONResponse:
-    body = {"Status": {"Code": code, "Description": DESCRIPTIONS[code]}, "ContentId": content_id, **fields}
+def photodna_answer(
+    code: int, tracking_id: str | None, content_id: str | None = None, **fields: Any
+) -> JSONResponse:
+    """A PhotoDNA answer: HTTP 200, the status, the content id, ``fields``, the tracking id."""
+    status = {"Code": code, "Description": DESCRIPTIONS[code], "Exception": None}
+    body = {"Status": status, "ContentId": content_id, **fields, "XPartnerCustomerId": None}
     body["TrackingId"] = tracking_id
-    return JSONResponse(body, status_code=400 if code == 3002 else 200)
+    return JSONResponse(body)
 
 
-def _item(body: bytes, content_type: str) -> Item:
+def _item(body: bytes, content_type: str) -> tuple[Item, str | None]:
+    """The item to match and the ``ContentId`` the body names, if it names one."""
     if not content_type.startswith("application/json"):
-        return Item("body", data=body)
+        return Item("body", data=body), None
     try:
         document = load_json(body)
         representation, value = str(document["DataRepresentation"]).lower(), str(document["Value"])
-    except (BadRequest, KeyError, TypeError):
+        named = document.get("ContentId")
+    except (BadRequest, KeyError, TypeError, AttributeError):
         raise _Invalid from None
+    content_id = None if named is None else str(named)
     if representation == "url":
-        return Item("url", url=value)
+        return Item("url", url=value), content_id
     if representation == "inline":
         try:
-            return Item("inline", data=base64.b64decode(value, validate=True))
+            return Item("inline", data=base64.b64decode(value, validate=True)), content_id
         except (binascii.Error, ValueError):
             raise _Invalid from None
     raise _Invalid
@@ -76,9 +92,9 @@ def _flags(matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
     flags = []
     for match in matches:
         flag: dict[str, Any] = {
+            "AdvancedInfo": [{"Key": "MatchId", "Value": str(match["entry_id"])}],
             "Source": match["bank"],
             "Violations": [match["classification"]] if match["classification"] else [],
-            "AdvancedInfo": [{"Key": "EntryId", "Value": str(match["entry_id"])}],
         }
         if "distance" in match:
             flag["MatchDistance"] = match["distance"]
@@ -91,16 +107,25 @@ async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"
     """Match one image given inline, by URL, or as the raw body."""
     state: ServiceState = request.app.state.mediamatch
     tracking_id, content_id = request.state.tracking_id, request.query_params.get("ContentId")
-    body = await read_body(request, state.settings.max_item_bytes)
     try:
-        item = _item(body, request.headers.get("content-type", ""))
+        body = await read_body(request, state.settings.max_item_bytes)
+    except ImageTooLarge:
+        return photodna_answer(3208, tracking_id, content_id)
+    try:
+        item, named = _item(body, request.headers.get("content-type", ""))
     except _Invalid:
-        return _answer(3002, tracking_id, content_id)
+        return photodna_answer(3002, tracking_id, content_id)
+    content_id = content_id if content_id is not None else named
+    if item.data is not None and len(item.data) > MAX_BYTES:
+        return photodna_answer(3208, tracking_id, content_id)
     if state.matcher is None:
-        return _answer(3004, tracking_id, content_id)
+        return photodna_answer(3004, tracking_id, content_id)
     request.state.items = 1
     state.limiter.take_items(key, 1)
-    results, matched = await run_in_threadpool(match_items, state, state.matcher, key, [item])
+    sizes: dict[int, tuple[int, int]] = {}
+    results, matched = await run_in_threadpool(match_items, state, state.matcher, key, [item], sizes)
+    if min(sizes.get(0, (MIN_SIDE, MIN_SIDE))) < MIN_SIDE:
+        return photodna_answer(3208, tracking_id, content_id)
     request.state.matched_entry_ids = tuple(matched)
     request.state.matched_banks = Counter(m["bank"] for r in results for m in r.get("matches", []))
     await after_match(request, state, key, results)
@@ -110,5 +135,6 @@ async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"
     # The route is for images: what is not one is refused, whatever its digest met; a corrupt
     # image whose digest is banked is still reported as the match it is.
     if kind is not None and (kind == "UnsupportedMedia" or not flags):
-        return _answer(CODE_OF_KIND.get(kind, 3004), tracking_id, content_id)
-    return _answer(3000, tracking_id, content_id, IsMatch=bool(flags), MatchDetails={"MatchFlags": flags})
+        return photodna_answer(CODE_OF_KIND.get(kind, 3004), tracking_id, content_id)
+    details = {"AdvancedInfo": [], "MatchFlags": flags}
+    return photodna_answer(3000, tracking_id, content_id, IsMatch=bool(flags), MatchDetails=details)
