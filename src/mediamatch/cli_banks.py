@@ -165,7 +165,7 @@ def import_command(
     )
     typer.echo(
         f"{report.format.value}: {report.records} records, {report.added} entries added, "
-        f"{report.already_present} already present, {report.deleted} deleted, "
+        f"{report.already_present} already present, {report.updated} updated, {report.deleted} deleted, "
         f"{report.skipped_fingerprints} unsupported fingerprints skipped"
     )
 

@@ -276,3 +276,86 @@ def test_threatexchanges_csv_and_signal_lists_import_and_export_back(store: Stor
     signals = f"pdq {PDQ_B}\nvideo_md5 {md5('w')}\n".encode()
     listed = import_stream(store, REGISTRY, "TARGET", io.BytesIO(signals))
     assert (listed.format, listed.added) == (ListFormat.PLAIN, 2)
+
+
+# ThreatExchange's NCMEC client test sequence (facebook/ThreatExchange,
+# python-threatexchange/threatexchange/exchanges/clients/ncmec/tests/data.py, ENTRIES_XML3 then
+# ENTRIES_XML4; BSD licence), reconstructed: a video classified A1, then the update that makes it
+# A2 (with an older timestamp, as there) and deletes its neighbour.
+TE_ENTRIES_XML3 = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+    <videos count="2" maxTimestamp="2019-11-25T15:10:00Z">
+        <video>
+            <member id="101">TX Example</member>
+            <timestamp>2019-11-25T15:10:00Z</timestamp>
+            <id>willupdate</id>
+            <classification>A1</classification>
+            <fingerprints><md5>facefacefacefacefacefacefaceface</md5></fingerprints>
+        </video>
+        <video>
+            <member id="101">TX Example</member>
+            <timestamp>2019-11-24T15:10:00Z</timestamp>
+            <id>willdelete</id>
+            <classification>A1</classification>
+            <fingerprints><md5>bacebacebacebacebacebacebacebace</md5></fingerprints>
+        </video>
+    </videos>
+</queryResult>
+"""
+TE_ENTRIES_XML4 = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+    <videos count="2" maxTimestamp="2019-11-24T15:10:00Z">
+        <video>
+            <member id="101">TX Example</member>
+            <timestamp>2019-11-24T15:10:00Z</timestamp>
+            <id>willupdate</id>
+            <classification>A2</classification>
+            <fingerprints><md5>facefacefacefacefacefacefaceface</md5></fingerprints>
+        </video>
+        <deletedVideo>
+            <member id="101">TX Example</member>
+            <timestamp>2019-11-25T15:10:00Z</timestamp>
+            <id>willdelete</id>
+        </deletedVideo>
+    </videos>
+</queryResult>
+"""
+
+
+def test_ncmec_updates_apply_in_order_and_keep_the_entry(store: Store) -> None:
+    first = import_stream(store, REGISTRY, "TARGET", io.BytesIO(TE_ENTRIES_XML3.encode()))
+    assert (first.added, first.updated) == (2, 0)
+    (before,) = [e for e in store.entries("TARGET") if e.external_id == "willupdate"]
+    second = import_stream(store, REGISTRY, "TARGET", io.BytesIO(TE_ENTRIES_XML4.encode()))
+    assert (second.added, second.already_present, second.updated, second.deleted) == (0, 0, 1, 1)
+    (after,) = list(store.entries("TARGET"))
+    assert (after.id, after.external_id, after.classification) == (before.id, "willupdate", Classification.A2)
+    assert after.hash == bytes.fromhex("face" * 8)
+    again = import_stream(store, REGISTRY, "TARGET", io.BytesIO(TE_ENTRIES_XML4.encode()))
+    assert (again.added, again.already_present, again.updated) == (0, 1, 0)
+
+
+def test_an_ncmec_update_drops_the_fingerprints_it_no_longer_lists(store: Store) -> None:
+    listed = f"""<queryResult><images>
+        <image><id>p1</id><classification>B1</classification>
+        <fingerprints><md5>{md5("a")}</md5><sha1>{sha1("a")}</sha1></fingerprints></image>
+    </images></queryResult>"""
+    import_stream(store, REGISTRY, "TARGET", io.BytesIO(listed.encode()), ListFormat.NCMEC_XML)
+    changed = listed.replace(f"<sha1>{sha1('a')}</sha1>", f"<md5>{md5('b')}</md5>").replace("B1", "A1")
+    report = import_stream(store, REGISTRY, "TARGET", io.BytesIO(changed.encode()), ListFormat.NCMEC_XML)
+    assert (report.added, report.updated, report.deleted) == (1, 1, 1)
+    found = {(e.algorithm, e.hash.hex(), e.classification) for e in store.entries("TARGET")}
+    assert found == {("md5", md5("a"), Classification.A1), ("md5", md5("b"), Classification.A1)}
+
+
+def test_ncmec_videos_export_as_videos(store: Store) -> None:
+    import_stream(store, REGISTRY, "TARGET", io.BytesIO(NCMEC_XML.encode()))
+    written = io.BytesIO()
+    export_stream(store, REGISTRY, "TARGET", written, ListFormat.NCMEC_XML)
+    text = written.getvalue().decode()
+    assert text.index("<images>") < text.index("<image><id>image1</id>") < text.index("</images>")
+    assert text.index("<videos>") < text.index("<video><id>video1</id>") < text.index("</videos>")
+    store.create_bank("COPY")
+    import_stream(store, REGISTRY, "COPY", io.BytesIO(written.getvalue()))
+    tags = {e.external_id: e.tags for e in store.entries("COPY")}
+    assert (tags["image1"], tags["video1"]) == (("image",), ("video",))

@@ -28,7 +28,8 @@ ERRORS_KEPT = 1000
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What one import did: records read, entries new to the bank, already present, deleted, skipped."""
+    """What one import did: records read, entries new to the bank, already present, deleted,
+    skipped, and entries an update record changed (``Parsed.updates``)."""
 
     format: ListFormat
     records: int
@@ -36,6 +37,7 @@ class ImportReport:
     already_present: int
     deleted: int
     skipped_fingerprints: int
+    updated: int = 0
 
 
 KEEP_DEGENERATE = "--allow-degenerate, or allow_degenerate=true through the API, keeps it"
@@ -68,13 +70,41 @@ class _Importer:
         self.store, self.bank, self.connection = store, bank, connection
         self.registry, self.allow_degenerate = registry, allow_degenerate
         self.pending: list[NewEntry] = []
+        self.updating: dict[str, list[NewEntry]] = {}
+        """Update records waiting for the next flush, by external id."""
         self.errors: list[tuple[int, str]] = []
-        self.records = self.offered = self.added = self.deleted = self.skipped = 0
+        self.records = self.offered = self.added = self.deleted = self.skipped = self.updated = 0
 
     def flush(self) -> None:
+        if self.updating and not self.errors:
+            self._apply_updates()
         if self.pending and not self.errors:
             self.added += self.store.add_entries(self.bank, self.pending, self.connection)
-        self.pending = []
+        self.pending, self.updating = [], {}
+
+    def _apply_updates(self) -> None:
+        """Entries of an updated external id that the bank holds take the record's details or go;
+        the record's new fingerprints join the entries to add."""
+        held = self.store.entries_by_external_id(self.bank, self.updating, self.connection)
+        changed: list[tuple[int, NewEntry]] = []
+        gone: list[int] = []
+        for external_id, records in self.updating.items():
+            stored = {(e.algorithm, e.hash): e for e in held.get(external_id, [])}
+            listed = {(r.algorithm, r.hash) for r in records}
+            for record in records:
+                entry = stored.get((record.algorithm, record.hash))
+                if entry is None:
+                    self.pending.append(record)
+                elif (entry.classification, entry.source, entry.tags) != (
+                    record.classification,
+                    record.source,
+                    tuple(record.tags),
+                ):
+                    changed.append((entry.id, record))
+            gone += [e.id for key, e in stored.items() if key not in listed]
+        self.updated += self.store.update_entry_details(changed, self.connection)
+        self.offered -= len(changed)  # changed entries are neither new nor merely present
+        self.deleted += self.store.delete_entries(gone, self.connection) if gone else 0
 
     def take(self, record: object) -> None:
         self.records += 1
@@ -90,8 +120,15 @@ class _Importer:
             return
         if self.errors:
             return  # keep reading to report every bad line, but store nothing more
-        self.pending.extend(record.entries)  # type: ignore[attr-defined]
-        self.offered += len(record.entries)  # type: ignore[attr-defined]
+        entries: list[NewEntry] = record.entries  # type: ignore[attr-defined]
+        external_id = entries[0].external_id if entries else None
+        if record.updates and external_id is not None:  # type: ignore[attr-defined]
+            if external_id in self.updating:  # the same id again: the earlier state goes in first
+                self.flush()
+            self.updating[external_id] = entries
+        else:
+            self.pending.extend(entries)
+        self.offered += len(entries)
         self.skipped += record.skipped  # type: ignore[attr-defined]
         if record.deleted_external_ids:  # type: ignore[attr-defined]
             self.flush()
@@ -141,6 +178,7 @@ def import_stream(
         importer.offered - importer.added,
         importer.deleted,
         importer.skipped,
+        importer.updated,
     )
 
 

@@ -651,6 +651,38 @@ class Store:
             removed += connection.execute(delete(EntryRow).where(which)).rowcount
         return removed
 
+    def entries_by_external_id(
+        self, bank_name: str, external_ids: Iterable[str], connection: Connection
+    ) -> dict[str, list[Entry]]:
+        """The bank's entries that carry one of ``external_ids``, by external id."""
+        bank_id = self.bank(bank_name, connection).id
+        wanted = sorted(set(external_ids))
+        found: dict[str, list[Entry]] = {}
+        for start in range(0, len(wanted), BATCH):
+            chosen = wanted[start : start + BATCH]
+            query = _entry_rows().where(EntryRow.bank_id == bank_id, EntryRow.external_id.in_(chosen))
+            for row in connection.execute(query.order_by(EntryRow.id)):
+                entry = _entry(row)
+                found.setdefault(entry.external_id or "", []).append(entry)
+        return found
+
+    def update_entry_details(self, changed: Iterable[tuple[int, NewEntry]], connection: Connection) -> int:
+        """Give each entry (by id) the classification, source and tags of the record that now
+        describes it (an update from the list's producer); its hash, id, curation and history
+        stay. Returns how many entries changed."""
+        updated = []
+        for entry_id, record in changed:
+            values = {
+                "classification": record.classification.value if record.classification else None,
+                "source": record.source,
+                "tags": list(record.tags),
+            }
+            connection.execute(update(EntryRow).where(EntryRow.id == entry_id).values(**values))
+            updated.append(entry_id)
+        if updated:
+            self.note_entries_changed(connection, updated)
+        return len(updated)
+
     def set_entry_disabled_until(self, entry_id: int, until: datetime | None) -> None:
         with self.transaction() as connection:
             connection.execute(update(EntryRow).where(EntryRow.id == entry_id).values(disabled_until=until))

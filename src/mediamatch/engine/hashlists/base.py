@@ -18,12 +18,17 @@ from mediamatch.store import Entry, NewEntry
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """One record: entries to add and external ids whose entries are to be deleted."""
+    """One record: entries to add and external ids whose entries are to be deleted.
+
+    ``updates``: the record is the current state of its external id, as in a producer's update
+    stream (NCMEC's): the bank's entries of that id take its classification, source and tags, and
+    those whose fingerprint it no longer lists are deleted."""
 
     line: int
     entries: list[NewEntry] = field(default_factory=list)
     deleted_external_ids: list[str] = field(default_factory=list)
     skipped: int = 0
+    updates: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,13 @@
 
 Each ``image`` or ``video`` becomes entries for its ``md5``, ``sha1`` and ``pdq``
 fingerprints, with NCMEC's ``id`` as the external id, its ``classification``, and the
-sharing member as the source. Fingerprints we cannot match (PhotoDNA, NetClean,
-Videntifier, TMK) are skipped and counted. ``deletedImage``/``deletedVideo`` delete the
-entries with that external id. Namespaces are ignored. The file is parsed incrementally;
-element memory is released as each record is handled. Errors name the line where the
-record's element starts.
+sharing member as the source. A record for an id the bank already holds is an update, applied
+in file order: the entries keep their ids (feedback and curation stay) and take the record's
+classification, source and tags; fingerprints it no longer lists are deleted. Fingerprints we
+cannot match (PhotoDNA, NetClean, Videntifier, TMK) are skipped and counted.
+``deletedImage``/``deletedVideo`` delete the entries with that external id. Namespaces are
+ignored. The file is parsed incrementally; element memory is released as each record is
+handled. Errors name the line where the record's element starts.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def _record(element: ElementTree.Element, line: int, registry: AlgorithmRegistry
         entries, skipped = _entries(element, registry)
     except (MediamatchError, ValueError) as error:
         return error_at(line, error)
-    return Parsed(line, entries, skipped=skipped)
+    return Parsed(line, entries, skipped=skipped, updates=True)
 
 
 def _events(parser: Any) -> Iterator[tuple[str, ElementTree.Element]]:
@@ -113,23 +115,30 @@ def read(stream: IO[bytes], registry: AlgorithmRegistry, algorithm: str | None) 
         yield RowError(line, f"malformed XML: {error}")
 
 
+def _is_video(group: list[Entry]) -> bool:
+    """Entries read from an NCMEC ``video`` (the reader tags them so)."""
+    return any("video" in e.tags for e in group)
+
+
 def _image_xml(external_id: str, group: list[Entry], registry: AlgorithmRegistry) -> str:
     classification = next((e.classification for e in group if e.classification), None)
-    parts = [f"<image><id>{escape(external_id)}</id>"]
+    element = "video" if _is_video(group) else "image"
+    parts = [f"<{element}><id>{escape(external_id)}</id>"]
     if classification is not None:
         parts.append(f"<classification>{classification.value}</classification>")
     parts.append("<fingerprints>")
     for entry in group:
         chosen = registry.get(entry.algorithm)
         parts.append(f"<{entry.algorithm}>{chosen.format(chosen.from_bytes(entry.hash))}</{entry.algorithm}>")
-    parts.append("</fingerprints></image>\n")
+    parts.append(f"</fingerprints></{element}>\n")
     return "".join(parts)
 
 
 def write(
     entries: Iterable[Entry], stream: IO[bytes], registry: AlgorithmRegistry, algorithm: str | None
 ) -> int:
-    """Entries sharing an external id (consecutive in id order) become one ``image`` element."""
+    """Entries sharing an external id (consecutive in id order) become one ``image`` element, or
+    one ``video`` element in ``videos`` after the images when they came from a video."""
     stream.write(
         f'<?xml version="1.0" encoding="UTF-8"?>\n<queryResult xmlns="{NAMESPACE}">\n<images>\n'.encode()
     )
@@ -137,9 +146,17 @@ def write(
     exportable = (
         e for e in entries if e.algorithm in FINGERPRINTS and (algorithm is None or e.algorithm == algorithm)
     )
+    videos: list[str] = []
     for external_id, group in groupby(exportable, key=lambda e: e.external_id or f"mediamatch-{e.id}"):
         members = list(group)
-        stream.write(_image_xml(external_id, members, registry).encode())
+        element = _image_xml(external_id, members, registry)
+        if _is_video(members):
+            videos.append(element)
+        else:
+            stream.write(element.encode())
         written += len(members)
-    stream.write(b"</images>\n</queryResult>\n")
+    stream.write(b"</images>\n")
+    if videos:
+        stream.write(b"<videos>\n" + "".join(videos).encode() + b"</videos>\n")
+    stream.write(b"</queryResult>\n")
     return written

@@ -217,6 +217,7 @@ async def import_list(
         "records": report.records,
         "added": report.added,
         "already_present": report.already_present,
+        "updated": report.updated,
         "deleted": report.deleted,
         "skipped_fingerprints": report.skipped_fingerprints,
     }
