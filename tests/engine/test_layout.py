@@ -69,3 +69,18 @@ def test_the_figures_are_taken_on_a_small_copy_and_read_as_documented() -> None:
     assert figures.soft_share < 0.5
     tiny = np.zeros((20, 30, 3), np.uint8)
     assert reduced_copy(tiny).shape == (20, 30, 3)  # never enlarged
+
+
+def test_a_page_in_light_grey_type_is_a_layout_though_its_steps_are_soft() -> None:
+    """Faint strokes make soft steps as shading does; they go up and down, shading runs one way."""
+    image = Image.new("RGB", (800, 1000), "white")
+    draw = ImageDraw.Draw(image)
+    rng = random.Random(5)
+    for row in range(40):
+        text = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz 0123456789") for _ in range(70))
+        draw.text((40, 30 + row * 24), text, fill=(170, 170, 170))
+    page = jpeg(np.asarray(image), 85)
+    figures = layout_figures(reduced_copy(page))
+    assert figures.soft_share >= 0.5  # the blurred test alone would call it shading
+    assert figures.ramp_share < 0.05
+    assert figures.dominated

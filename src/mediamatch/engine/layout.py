@@ -64,7 +64,7 @@ class LayoutFigures:
     """How many colours cover at least ``COMMON_SHARE`` of it."""
     soft_share: float
     """Share of soft steps among the steps between neighbouring pixels (blurred)."""
-    ramp_share: float = 1.0
+    ramp_share: float
     """Share of ramps among the steps between neighbouring pixels (unblurred)."""
 
     @property
