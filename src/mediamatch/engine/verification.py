@@ -171,11 +171,15 @@ class QueryPicture:
         box = self._parts.get(name)
         if box is None:
             return None
-        factor = max(self._grey.shape) / self.source_side
+        side = max(box.bottom - box.top, box.right - box.left)
+        return self._cut(self._grey, box), side
+
+    def _cut(self, copy: np.ndarray, box: Box) -> np.ndarray:
+        """``box``, in the upload's own pixels, cut from ``copy``, a reduced copy of the whole picture."""
+        factor = max(copy.shape[:2]) / max(1, self.source_side)
         top, left = round(box.top * factor), round(box.left * factor)
         bottom, right = max(top + 1, round(box.bottom * factor)), max(left + 1, round(box.right * factor))
-        side = max(box.bottom - box.top, box.right - box.left)
-        return np.ascontiguousarray(self._grey[top:bottom, left:right]), side
+        return np.ascontiguousarray(copy[top:bottom, left:right])
 
     def keypoints(self, view: View, scale: int = NATIVE, part: str = "") -> Keypoints:
         """Keypoints of the whole picture, or of the named ``part``, in ``view`` at ``scale``."""
@@ -218,11 +222,7 @@ class QueryPicture:
             small = self._small
             box = self._parts.get(part) if part else None
             if small is not None and box is not None:
-                factor = max(small.shape[:2]) / max(1, self.source_side)
-                top, left = round(box.top * factor), round(box.left * factor)
-                bottom = max(top + 1, round(box.bottom * factor))
-                right = max(left + 1, round(box.right * factor))
-                small = small[top:bottom, left:right]
+                small = self._cut(small, box)
             self._layout[part] = small is not None and layout_figures(small).dominated
         return self._layout[part]
 

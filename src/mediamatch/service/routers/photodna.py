@@ -57,9 +57,7 @@ class _Invalid(Exception):
     pass
 
 
-def photodna_answer(
-    code: int, tracking_id: str | None, content_id: str | None = None, **fields: Any
-) -> JSONResponse:
+def _answer(code: int, tracking_id: str | None, content_id: str | None = None, **fields: Any) -> JSONResponse:
     """A PhotoDNA answer: HTTP 200, the status, the content id, ``fields``, the tracking id."""
     status = {"Code": code, "Description": DESCRIPTIONS[code], "Exception": None}
     body = {"Status": status, "ContentId": content_id, **fields, "XPartnerCustomerId": None}
@@ -110,22 +108,22 @@ async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"
     try:
         body = await read_body(request, state.settings.max_item_bytes)
     except ImageTooLarge:
-        return photodna_answer(3208, tracking_id, content_id)
+        return _answer(3208, tracking_id, content_id)
     try:
         item, named = _item(body, request.headers.get("content-type", ""))
     except _Invalid:
-        return photodna_answer(3002, tracking_id, content_id)
+        return _answer(3002, tracking_id, content_id)
     content_id = content_id if content_id is not None else named
     if item.data is not None and len(item.data) > MAX_BYTES:
-        return photodna_answer(3208, tracking_id, content_id)
+        return _answer(3208, tracking_id, content_id)
     if state.matcher is None:
-        return photodna_answer(3004, tracking_id, content_id)
+        return _answer(3004, tracking_id, content_id)
     request.state.items = 1
     state.limiter.take_items(key, 1)
     sizes: dict[int, tuple[int, int]] = {}
     results, matched = await run_in_threadpool(match_items, state, state.matcher, key, [item], sizes)
     if min(sizes.get(0, (MIN_SIDE, MIN_SIDE))) < MIN_SIDE:
-        return photodna_answer(3208, tracking_id, content_id)
+        return _answer(3208, tracking_id, content_id)
     request.state.matched_entry_ids = tuple(matched)
     request.state.matched_banks = Counter(m["bank"] for r in results for m in r.get("matches", []))
     await after_match(request, state, key, results)
@@ -135,6 +133,6 @@ async def match(request: Request, key: Annotated[ApiKey, Depends(require("match"
     # The route is for images: what is not one is refused, whatever its digest met; a corrupt
     # image whose digest is banked is still reported as the match it is.
     if kind is not None and (kind == "UnsupportedMedia" or not flags):
-        return photodna_answer(CODE_OF_KIND.get(kind, 3004), tracking_id, content_id)
+        return _answer(CODE_OF_KIND.get(kind, 3004), tracking_id, content_id)
     details = {"AdvancedInfo": [], "MatchFlags": flags}
-    return photodna_answer(3000, tracking_id, content_id, IsMatch=bool(flags), MatchDetails=details)
+    return _answer(3000, tracking_id, content_id, IsMatch=bool(flags), MatchDetails=details)
